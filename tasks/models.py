@@ -1,0 +1,382 @@
+"""The rectification ledger (整改台账): plans, their tasks, the units that answer for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+
+
+class Region(models.Model):
+    """行政区: province → city → county. `path` lets totals roll up without recursion."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "PROVINCE", "省"
+        CITY = "CITY", "市"
+        COUNTY = "COUNTY", "县(市、区)"
+
+    code = models.CharField("区划代码", max_length=12, unique=True)
+    name = models.CharField("名称", max_length=50)
+    level = models.CharField("层级", max_length=10, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name="上级", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField("路径", max_length=100, db_index=True, editable=False)
+
+    class Meta:
+        verbose_name = "行政区"
+        verbose_name_plural = "行政区"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        expected_parent = {
+            self.Level.PROVINCE: None,
+            self.Level.CITY: self.Level.PROVINCE,
+            self.Level.COUNTY: self.Level.CITY,
+        }[self.Level(self.level)]
+        parent_level = self.parent.level if self.parent_id else None
+        if parent_level != expected_parent:
+            raise ValidationError({"parent": "上级行政区的层级不对:省无上级,市属于省,县属于市。"})
+
+
+class Unit(models.Model):
+    """单位: a provincial department, or a city's/county's party committee or government."""
+
+    class Kind(models.TextChoices):
+        PROVINCIAL_DEPARTMENT = "PROVINCIAL_DEPARTMENT", "省直部门"
+        PARTY_COMMITTEE = "PARTY_COMMITTEE", "党委"
+        GOVERNMENT = "GOVERNMENT", "政府"
+        OFFICE = "OFFICE", "整改办"
+        OTHER = "OTHER", "其他"
+
+    code = models.CharField("编码", max_length=40, unique=True)
+    name = models.CharField("简称", max_length=60, unique=True)
+    full_name = models.CharField("全称", max_length=120, blank=True)
+    kind = models.CharField("类型", max_length=30, choices=Kind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name="行政区", on_delete=models.PROTECT, related_name="units"
+    )
+    head_name = models.CharField("主要负责人", max_length=50, blank=True)
+    head_email = models.EmailField("主要负责人邮箱", blank=True)
+
+    class Meta:
+        verbose_name = "单位"
+        verbose_name_plural = "单位"
+        ordering = ["kind", "region__code", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitAlias(models.Model):
+    """Another name officials write for a unit ("省环保厅", "山西省环境保护厅", "环保厅")."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField("别名", max_length=120, unique=True)
+
+    class Meta:
+        verbose_name = "单位别名"
+        verbose_name_plural = "单位别名"
+
+    def __str__(self) -> str:
+        return self.alias
+
+
+class Plan(models.Model):
+    """整改方案: one per inspection round."""
+
+    code = models.SlugField("编码", max_length=40, unique=True)
+    title = models.CharField("标题", max_length=200)
+    issuing_body = models.CharField("印发机关", max_length=200, blank=True)
+    issued_on = models.DateField("印发日期")
+    inspection_team = models.CharField("督察组", max_length=100, blank=True)
+    inspection_start = models.DateField("督察开始", null=True, blank=True)
+    inspection_end = models.DateField("督察结束", null=True, blank=True)
+    feedback_on = models.DateField("反馈日期", null=True, blank=True)
+    region = models.ForeignKey(
+        Region, verbose_name="行政区", null=True, blank=True, on_delete=models.PROTECT
+    )
+
+    class Meta:
+        verbose_name = "整改方案"
+        verbose_name_plural = "整改方案"
+        ordering = ["-issued_on"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.inspection_start and self.inspection_end and self.inspection_end < self.inspection_start:
+            raise ValidationError({"inspection_end": "督察结束日期不能早于开始日期。"})
+
+
+class Problem(models.Model):
+    """督察反馈问题: the sections of 四 — four problem areas, accountability, institutions."""
+
+    class Kind(models.TextChoices):
+        FEEDBACK = "FEEDBACK", "督察反馈突出问题"
+        ACCOUNTABILITY = "ACCOUNTABILITY", "移交的责任追究问题"
+        INSTITUTIONAL = "INSTITUTIONAL", "举一反三、制度建设"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="problems")
+    code = models.CharField("编号", max_length=10)
+    ordinal = models.CharField("序号", max_length=10)
+    kind = models.CharField("类别", max_length=20, choices=Kind.choices)
+    title = models.CharField("问题", max_length=100)
+    heading = models.TextField("标题全文")
+
+    class Meta:
+        verbose_name = "督察反馈问题"
+        verbose_name_plural = "督察反馈问题"
+        ordering = ["plan", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "code"], name="problem_code_unique_per_plan")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ordinal}{self.title}"
+
+
+class Measure(models.Model):
+    """重点举措: the numbered measures of section 四."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="measures")
+    problem = models.ForeignKey(Problem, on_delete=models.PROTECT, related_name="measures")
+    number = models.PositiveSmallIntegerField("序号")
+    heading = models.CharField("举措", max_length=200)
+    text = models.TextField("内容", blank=True)
+
+    class Meta:
+        verbose_name = "重点举措"
+        verbose_name_plural = "重点举措"
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="measure_number_unique_per_plan")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}.{self.heading}"
+
+
+class DeadlineClass(models.TextChoices):
+    IMMEDIATE = "IMMEDIATE", "立行立改"
+    BY_DEADLINE = "BY_DEADLINE", "限期整改"
+    LONG_TERM = "LONG_TERM", "长期整治"
+
+
+class TaskStatus(models.TextChoices):
+    """Where a task stands; the sign-off (销号) steps are states of the same machine."""
+
+    IN_PROGRESS = "IN_PROGRESS", "正在推进整改"
+    SIGNOFF_APPLIED = "SIGNOFF_APPLIED", "已申请销号"
+    LEAD_REVIEWED = "LEAD_REVIEWED", "牵头单位已审核"
+    PUBLIC_NOTICE = "PUBLIC_NOTICE", "验收通过·公示中"
+    CLOSED = "CLOSED", "已完成整改(销号)"
+    SUSTAINING = "SUSTAINING", "已完成整改并长期坚持"
+
+
+FINISHED_STATUSES = frozenset({TaskStatus.CLOSED, TaskStatus.SUSTAINING})
+
+
+class Task(models.Model):
+    """整改任务."""
+
+    plan = models.ForeignKey(Plan, verbose_name="整改方案", on_delete=models.CASCADE, related_name="tasks")
+    number = models.PositiveIntegerField("序号")
+    measure = models.ForeignKey(
+        Measure, verbose_name="重点举措", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    problem = models.ForeignKey(
+        Problem, verbose_name="督察反馈问题", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    title = models.CharField("任务", max_length=200)
+    target = models.TextField("整改目标", blank=True)
+    actions = models.TextField("整改措施", blank=True)
+    deadline = models.DateField("整改时限(日期)", null=True, blank=True)
+    deadline_text = models.CharField("整改时限", max_length=100, blank=True)
+    deadline_class = models.CharField(
+        "整改类型", max_length=20, choices=DeadlineClass.choices, default=DeadlineClass.BY_DEADLINE
+    )
+    original_deadline = models.DateField(
+        "原定时限", null=True, blank=True,
+        help_text="时限经批准延期后,原定时限保留于此,按期完成率以此计算。",
+    )
+    status = models.CharField(
+        "状态", max_length=20, choices=TaskStatus.choices, default=TaskStatus.IN_PROGRESS
+    )
+    progress = models.PositiveSmallIntegerField(
+        "完成率(%)", default=0, validators=[MaxValueValidator(100)]
+    )
+    leading_official = models.CharField("领办领导", max_length=100, blank=True)
+    closed_on = models.DateField("销号日期", null=True, blank=True)
+    # Optimistic locking: every write bumps it; a stale form is refused, not merged.
+    version = models.PositiveIntegerField("版本", default=1, editable=False)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "整改任务"
+        verbose_name_plural = "整改任务"
+        ordering = ["plan", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="task_number_unique_per_plan"),
+            models.CheckConstraint(
+                condition=~Q(deadline_class=DeadlineClass.BY_DEADLINE) | Q(deadline__isnull=False),
+                name="task_by_deadline_has_date",
+                violation_error_message="限期整改的任务必须有整改时限日期。",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="task_progress_at_most_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.title}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.deadline_class == DeadlineClass.BY_DEADLINE and self.deadline is None:
+            errors["deadline"] = "限期整改的任务必须有整改时限日期。"
+        if self.measure_id and self.problem_id and self.measure.problem_id != self.problem_id:
+            errors["problem"] = "所选问题与重点举措所属的问题不一致。"
+        if self.measure_id and self.plan_id and self.measure.plan_id != self.plan_id:
+            errors["measure"] = "重点举措不属于本整改方案。"
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in FINISHED_STATUSES
+
+    @property
+    def measured_deadline(self) -> dt.date | None:
+        """The deadline on-time statistics count against: the original one, if revised."""
+        return self.original_deadline or self.deadline
+
+
+class TaskUnit(models.Model):
+    """A unit's part in a task, with its role and named responsible person (责任人)."""
+
+    class Role(models.TextChoices):
+        LEAD = "LEAD", "牵头单位"
+        RESPONSIBLE = "RESPONSIBLE", "责任单位"
+        SUPPORTING = "SUPPORTING", "配合单位"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="task_units")
+    unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.PROTECT, related_name="task_units")
+    role = models.CharField("角色", max_length=20, choices=Role.choices)
+    responsible_person = models.CharField("责任人", max_length=100, blank=True)
+    position = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "任务单位"
+        verbose_name_plural = "任务单位"
+        ordering = ["task", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "unit"], name="taskunit_unit_once_per_task",
+                violation_error_message="同一单位在一个任务中只能出现一次。",
+            ),
+            models.UniqueConstraint(
+                fields=["task"], condition=Q(role="LEAD"), name="taskunit_one_lead_per_task",
+                violation_error_message="每个任务只能有一个牵头单位。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} ({self.get_role_display()})"
+
+
+class Milestone(models.Model):
+    """倒排工期: a stage scheduled backwards from the deadline."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField("节点", max_length=200)
+    due_on = models.DateField("计划完成日期")
+    done_on = models.DateField("实际完成日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "工期节点"
+        verbose_name_plural = "工期节点"
+        ordering = ["task", "due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        try:
+            task = self.task  # in an admin inline, the unsaved task with its new deadline
+        except Task.DoesNotExist:
+            return
+        if task.deadline and self.due_on and self.due_on > task.deadline:
+            raise ValidationError(
+                {"due_on": f"节点日期不能晚于任务的整改时限({task.deadline:%Y年%m月%d日})。"}
+            )
+
+
+class ProgressReport(models.Model):
+    """进展情况: one unit's report on its part of a task for one reporting week."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reports")
+    unit = models.ForeignKey(Unit, verbose_name="报送单位", on_delete=models.PROTECT, related_name="reports")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="填报人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="reports",
+    )
+    week = models.DateField("报送周(周一)", help_text="The Monday of the reporting week.")
+    percent = models.PositiveSmallIntegerField("完成率(%)", validators=[MaxValueValidator(100)])
+    text = models.TextField("进展情况")
+    reported_at = models.DateTimeField("报送时间")
+    is_late = models.BooleanField("逾期报送", default=False)
+    version = models.PositiveIntegerField("版本", default=1, editable=False)
+
+    class Meta:
+        verbose_name = "进展报告"
+        verbose_name_plural = "进展报告"
+        ordering = ["-week", "task", "unit"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "unit", "week"], name="report_once_per_unit_week",
+                violation_error_message="本周已报送,请修改已有的报告。",
+            ),
+            models.CheckConstraint(condition=Q(percent__lte=100), name="report_percent_at_most_100"),
+        ]
+        indexes = [models.Index(fields=["unit", "week"]), models.Index(fields=["week"])]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}/{self.unit_id} {self.week}"
+
+
+class TaskChange(models.Model):
+    """Change history: one changed field of a task, its units or its reports. Kept forever."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    at = models.DateTimeField("时间", db_index=True)
+    subject = models.CharField("对象", max_length=40, help_text="task, unit:<code>, report:<id>, milestone:<id>")
+    field = models.CharField("字段", max_length=60)
+    old = models.TextField("原值", blank=True)
+    new = models.TextField("新值", blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "变更记录"
+        verbose_name_plural = "变更记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["task", "field", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.field}: {self.old} → {self.new}"

@@ -1,0 +1,176 @@
+"""Shared test fixtures: the plan, a named cast of users, and the real-service switches.
+
+RECTIFY_REQUIRE_SERVICES=1 (set by .ci/run) turns a missing PostgreSQL, Redis, Celery worker
+or browser into a failure; without it (a laptop) those tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from rectify.models import User
+from rectify.roles import Role, roles_ensure
+from tasks.models import Plan, Unit
+from tasks.plan_loading import plan_fixture_read, plan_load
+
+REQUIRE_SERVICES = os.environ.get("RECTIFY_REQUIRE_SERVICES") == "1"
+BASE_DIR = Path(settings.BASE_DIR)
+CHROMIUM = os.environ.get("RECTIFY_CHROMIUM", "/usr/bin/chromium")
+SCREENSHOTS = BASE_DIR / "docs" / "screenshots"
+
+
+def missing_service(reason: str) -> None:
+    """Fail in CI, skip elsewhere: a real-service test must never pass by not running."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"required service missing: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres(db) -> None:
+    if connection.vendor != "postgresql":
+        missing_service("needs PostgreSQL: set DATABASE_URL=postgres://… (make test-services)")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        missing_service("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        missing_service(f"Redis at {url} does not answer: {exc}")
+    return url
+
+
+@pytest.fixture
+def celery_worker_process(redis_url: str, transactional_db) -> Iterator[subprocess.Popen]:
+    """A real `celery worker` process on Redis, sharing the test database."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        missing_service("a worker process cannot share the in-memory SQLite test database; use PostgreSQL")
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "rectify.test_settings",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "rectify", "worker", "--pool", "solo",
+         "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
+        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        missing_service(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium fonts-wqy-microhei)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def wait_until(predicate, timeout: float = 20.0, interval: float = 0.2) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(interval)  # polling a real process from a test; not a timing assertion
+    return False
+
+
+# --- The plan and the cast -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def plan_data() -> dict:
+    return plan_fixture_read("shanxi-2017")
+
+
+@pytest.fixture
+def plan(db, plan_data) -> Plan:
+    roles_ensure()
+    loaded, _ = plan_load(data=plan_data)
+    return loaded
+
+
+def _user(username: str, role: Role, unit: Unit | None = None, **extra) -> User:
+    from django.contrib.auth.models import Group
+
+    user = User.objects.create_user(username=username, password="pw-for-tests", unit=unit,
+                                    full_name=username, email=f"{username}@example.test", **extra)
+    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
+    return user
+
+
+@pytest.fixture
+def coal_liaison(plan) -> User:
+    return _user("coal", Role.LIAISON, Unit.objects.get(name="省煤炭工业厅"))
+
+
+@pytest.fixture
+def taiyuan_liaison(plan) -> User:
+    return _user("taiyuan", Role.LIAISON, Unit.objects.get(name="太原市政府"))
+
+
+@pytest.fixture
+def office_user(plan) -> User:
+    return _user("office", Role.OFFICE, Unit.objects.get(code="sx-zgb"), is_staff=True)
+
+
+@pytest.fixture
+def leader(plan) -> User:
+    return _user("leader", Role.LEADER)
+
+
+@pytest.fixture
+def outsider(plan) -> User:
+    return User.objects.create_user(username="outsider", password="pw-for-tests")
