@@ -248,6 +248,25 @@ def milestone_delete(*, milestone: Milestone, actor: User | None) -> None:
     milestone.delete()
 
 
+@transaction.atomic
+def task_reopen(*, task: Task, actor: User | None, reason: str) -> Task:
+    """回头看: a closed (or sustaining) task found not truly done goes back to work."""
+    if not reason.strip():
+        raise ValidationError("重新打开任务必须说明原因。")
+    current = Task.objects.select_for_update().get(pk=task.pk)
+    if not current.is_finished:
+        raise ValidationError("只有已销号或长期坚持的任务才能通过“回头看”重新打开。")
+    before = {"status": current.status, "closed_on": current.closed_on}
+    current.status, current.closed_on = TaskStatus.IN_PROGRESS, None
+    current.version = F("version") + 1
+    current.save(update_fields=["status", "closed_on", "version", "updated_at"])
+    current.refresh_from_db()
+    _record_field_changes(task=current, actor=actor, subject="task", before=before,
+                          after={"status": current.status, "closed_on": None},
+                          note=f"回头看重新打开:{reason.strip()}")
+    return current
+
+
 # --- Progress reports -------------------------------------------------------
 
 

@@ -1,9 +1,9 @@
 from django.urls import path
 
-from tasks import views
+from tasks.views import ledger
 
 app_name = "tasks"
 urlpatterns = [
-    path("", views.ledger, name="ledger"),
-    path("<int:pk>/", views.task_detail, name="detail"),
+    path("", ledger.ledger, name="ledger"),
+    path("<int:pk>/", ledger.task_detail, name="detail"),
 ]

@@ -130,3 +130,18 @@ def test_milestone_after_deadline_refused(plan, office_user):
     task = plan.tasks.filter(deadline__isnull=False).first()
     with pytest.raises(ValidationError, match="节点日期不能晚于"):
         milestone_save(task=task, actor=office_user, title="太晚", due_on=task.deadline + dt.timedelta(days=1))
+
+
+def test_reopen_by_look_back(plan, office_user):
+    from tasks.models import TaskStatus
+    from tasks.services import task_reopen
+
+    task = plan.tasks.get(number=2)
+    with pytest.raises(ValidationError, match="只有已销号"):
+        task_reopen(task=task, actor=office_user, reason="复查")
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.CLOSED, closed_on=dt.date(2018, 1, 5))
+    with pytest.raises(ValidationError, match="必须说明原因"):
+        task_reopen(task=task, actor=office_user, reason=" ")
+    reopened = task_reopen(task=task, actor=office_user, reason="现场发现问题反弹")
+    assert reopened.status == TaskStatus.IN_PROGRESS and reopened.closed_on is None
+    assert reopened.changes.filter(field="status", note__contains="问题反弹").exists()
