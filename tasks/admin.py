@@ -138,6 +138,8 @@ class TaskAdmin(admin.ModelAdmin):
             obj.refresh_from_db()
 
     def save_related(self, request, form, formsets, change):
+        for formset in formsets:  # the admin's change message reads these
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         unit_formset = next(f for f in formsets if isinstance(f, TaskUnitFormSet))
         milestone_formset = next(f for f in formsets if f.model is Milestone)
         if not change:

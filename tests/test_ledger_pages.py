@@ -1,0 +1,41 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_anonymous_goes_to_login(client, plan):
+    for url in [reverse("home"), reverse("tasks:ledger"), reverse("tasks:detail", args=[plan.tasks.first().pk])]:
+        response = client.get(url)
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_office_sees_all_sixty_liaison_only_their_unit(client, plan, office_user, taiyuan_liaison):
+    client.force_login(office_user)
+    page = client.get(reverse("tasks:ledger")).content.decode()
+    assert page.count('href="/tasks/') >= 60
+    client.force_login(taiyuan_liaison)
+    response = client.get(reverse("tasks:ledger"))
+    own = set(plan.tasks.filter(task_units__unit=taiyuan_liaison.unit).values_list("pk", flat=True))
+    shown = {t.pk for t in response.context["tasks"]}
+    assert shown == own and 0 < len(own) < 60
+    other = plan.tasks.exclude(pk__in=own).first()
+    assert client.get(reverse("tasks:detail", args=[other.pk])).status_code == 404
+    assert client.get(reverse("tasks:detail", args=[min(own)])).status_code == 200
+
+
+def test_user_without_role_sees_nothing(client, outsider, plan):
+    client.force_login(outsider)
+    assert list(client.get(reverse("tasks:ledger")).context["tasks"]) == []
+    assert client.get(reverse("tasks:detail", args=[plan.tasks.first().pk])).status_code == 404
+
+
+def test_healthz(client, db):
+    assert client.get("/healthz").json() == {"ok": True}
+
+
+def test_login_page_is_chinese_and_english_available(client, db):
+    page = client.get(reverse("login")).content.decode()
+    assert "登录整改台账" in page and "English" in page
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert 'lang="en"' in client.get(reverse("login")).content.decode()
