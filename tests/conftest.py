@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -77,6 +78,9 @@ def celery_worker_process(redis_url: str, transactional_db) -> Iterator[subproce
          "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
         cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    # Read the worker's log in a thread so a quiet worker never blocks the test.
+    proc.output = []  # type: ignore[attr-defined]
+    threading.Thread(target=lambda: proc.output.extend(iter(proc.stdout.readline, "")), daemon=True).start()
     try:
         yield proc
     finally:
@@ -93,6 +97,9 @@ def browser():
         missing_service(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium fonts-wqy-microhei)")
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps an event loop in this thread; the ORM calls in the test body
+    # are still synchronous, so Django's async guard does not apply to them.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
