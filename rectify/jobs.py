@@ -6,7 +6,7 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="rectify.jobs.heartbeat", time_limit=30)
+@shared_task(name="rectify.jobs.heartbeat", time_limit=30, soft_time_limit=20)
 def heartbeat() -> str:
     """Proves the worker and the beat scheduler are alive; returns the local time."""
     now = timezone.localtime().isoformat()

@@ -40,3 +40,4 @@ def test_real_worker_runs_a_job_through_redis(celery_worker_process, redis_url):
         return any("rectify.jobs.heartbeat" in line and "succeeded" in line for line in celery_worker_process.output)
 
     assert wait_until(succeeded, timeout=60), "".join(celery_worker_process.output[-40:])
+
