@@ -4,6 +4,9 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production")
 os.environ.setdefault("EMAIL_URL", "locmem:")
+# The test client and live server speak plain HTTP; production settings are checked by
+# `manage.py check --deploy` in tests/test_production_settings.py.
+os.environ.setdefault("HTTPS", "0")
 
 from rectify.settings import *  # noqa: E402,F403
 

@@ -114,8 +114,13 @@ def page(browser, live_server):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    # Any Content-Security-Policy violation (an inline script, a foreign asset) fails the test.
+    violations: list[str] = []
+    page.on("console", lambda msg: violations.append(msg.text)
+            if "Content Security Policy" in msg.text else None)
     yield page
     context.close()
+    assert not violations, f"CSP violations: {violations}"
 
 
 def screenshot(page, name: str) -> Path:
