@@ -221,8 +221,21 @@ class MeasureAdmin(admin.ModelAdmin):
     list_select_related = ("problem", "plan")
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the services; the admin shows them and nothing more."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ProgressReport)
-class ProgressReportAdmin(admin.ModelAdmin):
+class ProgressReportAdmin(ReadOnlyAdmin):
     """Reports are filed by the units themselves; the admin only reads them."""
 
     list_display = ("task", "unit", "week", "percent", "is_late", "reported_at", "author")
@@ -231,18 +244,9 @@ class ProgressReportAdmin(admin.ModelAdmin):
     list_select_related = ("task", "unit", "author")
     date_hierarchy = "week"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(TaskChange)
-class TaskChangeAdmin(admin.ModelAdmin):
+class TaskChangeAdmin(ReadOnlyAdmin):
     """The change history is kept forever: nobody edits or deletes it."""
 
     list_display = ("at", "task", "subject", "field", "old", "new", "actor", "note")
@@ -250,12 +254,3 @@ class TaskChangeAdmin(admin.ModelAdmin):
     search_fields = ("task__title", "old", "new", "note")
     list_select_related = ("task", "actor")
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
