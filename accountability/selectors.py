@@ -95,6 +95,12 @@ def access_log(*, case: Case | None = None, denied_only: bool = False) -> QueryS
     return logs.order_by("-at", "-id")
 
 
+def _with_public_data(results: QuerySet[PublicResult]) -> QuerySet[PublicResult]:
+    return results.select_related("case__region__parent").prefetch_related(
+        "case__units", Prefetch("case__persons", queryset=AccountablePerson.objects.order_by("id"))
+    )
+
+
 def results_awaiting_review() -> QuerySet[PublicResult]:
     """What the publicity group sees: the proposed summaries, with nothing of the case."""
     return PublicResult.objects.filter(
@@ -102,12 +108,9 @@ def results_awaiting_review() -> QuerySet[PublicResult]:
     ).order_by("updated_at", "id")
 
 
-def public_result_preview(result: PublicResult) -> dict[str, Any]:
-    """Exactly what the public page would show of one result."""
-    case = Case.objects.prefetch_related(
-        "units", Prefetch("persons", queryset=AccountablePerson.objects.order_by("id"))
-    ).select_related("region__parent").get(pk=result.case_id)
-    return _public_entry(result, case)
+def results_review_queue() -> list[tuple[PublicResult, dict[str, Any]]]:
+    """Each awaiting result with exactly what the public page would show of it."""
+    return [(r, _public_entry(r, r.case)) for r in _with_public_data(results_awaiting_review())]
 
 
 def _region_label(region: Region | None) -> str:
@@ -151,14 +154,9 @@ def _public_entry(result: PublicResult, case: Case) -> dict[str, Any]:
 def public_results() -> list[dict[str, Any]]:
     """The accountability results on the public disclosure page: approved summaries of cases
     made public, each with only the fields its decision released. Newest first."""
-    results = list(
+    results = _with_public_data(
         PublicResult.objects.filter(status=PublicResult.Status.APPROVED, case__stage=Stage.PUBLIC)
-        .select_related("case__region__parent")
-        .prefetch_related(
-            "case__units", Prefetch("case__persons", queryset=AccountablePerson.objects.order_by("id"))
-        )
-        .order_by("-published_on", "-id")
-    )
+    ).order_by("-published_on", "-id")
     return [_public_entry(r, r.case) for r in results]
 
 

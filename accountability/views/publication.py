@@ -15,7 +15,7 @@ from accountability.access import (
 )
 from accountability.forms import PublicResultForm, ReviewForm
 from accountability.models import CaseAccessLog, PublicResult
-from accountability.selectors import public_result_preview, results_awaiting_review
+from accountability.selectors import results_awaiting_review, results_review_queue
 from accountability.services import public_result_approve, public_result_prepare, public_result_reject
 
 from .common import error_text, register_login_required, require_handler
@@ -58,9 +58,9 @@ def _review_gate(request: HttpRequest, requested: str) -> None:
 
 def _review_page(request, *, error="", status=200, forms=None):
     items = [
-        {"result": r, "preview": public_result_preview(r),
+        {"result": r, "preview": preview,
          "form": (forms or {}).get(r.pk) or ReviewForm(initial={"version": r.version})}
-        for r in results_awaiting_review()
+        for r, preview in results_review_queue()
     ]
     return render(request, "accountability/review_list.html", {"items": items, "error": error},
                   status=status)
