@@ -58,9 +58,11 @@ def _lock(case: Case, expected_version: int | None) -> Case:
     return current
 
 
-def _bump(case: Case) -> Case:
+def _bump(case: Case, *also: Case) -> Case:
+    """Count the write in the case's version; refresh the caller's instance(s) too."""
     Case.objects.filter(pk=case.pk).update(version=F("version") + 1, updated_at=timezone.now())
-    case.refresh_from_db()
+    for instance in (case, *also):
+        instance.refresh_from_db()
     return case
 
 
@@ -136,7 +138,7 @@ def document_add(
     with transaction.atomic():
         current = _lock(case, expected_version)
         docs = _documents_create(case=current, actor=actor, files=files, record=None)
-        _bump(current)
+        _bump(current, case)
     return docs
 
 
@@ -257,7 +259,7 @@ def case_advance(
         current.stage, current.stage_entered_on = to_stage, on
         current.save(update_fields=["stage", "stage_entered_on", "updated_at"])
         _documents_create(case=current, actor=actor, files=files, record=record)
-        _bump(current)
+        _bump(current, case)
     return record
 
 
@@ -286,7 +288,7 @@ def case_return(
         )
     current.stage, current.stage_entered_on = to_stage, on
     current.save(update_fields=["stage", "stage_entered_on", "updated_at"])
-    _bump(current)
+    _bump(current, case)
     return record
 
 
@@ -323,7 +325,7 @@ def person_save(
     person.decided_on, person.deciding_body = decided_on, deciding_body.strip()
     person.full_clean()
     person.save()
-    _bump(current)
+    _bump(current, case)
     return person
 
 
@@ -336,7 +338,7 @@ def person_delete(
     if current.stage_index >= stage_index(Stage.EXECUTION):
         raise ValidationError("处理意见已在落实,不能删除被问责人;如需更正,请先将问题退回到之前的阶段。")
     person.delete()
-    _bump(current)
+    _bump(current, person.case)
 
 
 # --- Public result ----------------------------------------------------------------
@@ -379,7 +381,7 @@ def public_result_prepare(
         result.version += 1
     result.full_clean()
     result.save()
-    _bump(current)
+    _bump(current, case)
     return result
 
 
