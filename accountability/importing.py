@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
 from accountability.models import Case, CaseSource
-from accountability.resolve import RegionResolver, UnitResolver, tasks_resolve
+from accountability.resolve import RegionResolver, UnitResolver, region_label, tasks_resolve
 from accountability.services import case_create
 from accountability.uploads import zip_check
 from rectify.models import User
@@ -222,7 +222,7 @@ def import_parse(data: bytes) -> ImportPreview:
             row=offset, reference=reference, title=title, problem_text=problem_text,
             transferred_on=transferred_on.isoformat(), handling_authority=authority,
             region_id=region.pk if region else None, unit_ids=[u.pk for u in unit_list],
-            task_ids=[t.pk for t in task_list], region_name=str(region or ""),
+            task_ids=[t.pk for t in task_list], region_name=region_label(region),
             unit_names=[u.name for u in unit_list], task_numbers=[t.number for t in task_list],
         ))
     if not parsed and not errors:

@@ -91,3 +91,12 @@ def tasks_resolve(raw: str, *, plan: Plan | None) -> list[Task]:
     if missing:
         raise ValidationError(f"整改方案中没有序号为{'、'.join(missing)}的任务")
     return [tasks[n] for n in dict.fromkeys(numbers)]
+
+
+def region_label(region: Region | None) -> str:
+    """A county with its city in front ("晋中市昔阳县"): county names repeat across cities."""
+    if region is None:
+        return ""
+    if region.level == Region.Level.COUNTY and region.parent_id:
+        return f"{region.parent.name}{region.name}"
+    return region.name

@@ -26,6 +26,7 @@ from accountability.models import (
     Stage,
     StageRecord,
 )
+from accountability.resolve import region_label
 from tasks.models import Region
 
 
@@ -113,21 +114,13 @@ def results_review_queue() -> list[tuple[PublicResult, dict[str, Any]]]:
     return [(r, _public_entry(r, r.case)) for r in _with_public_data(results_awaiting_review())]
 
 
-def _region_label(region: Region | None) -> str:
-    if region is None:
-        return ""
-    if region.level == Region.Level.COUNTY and region.parent_id:
-        return f"{region.parent.name}{region.name}"
-    return region.name
-
-
 def _public_entry(result: PublicResult, case: Case) -> dict[str, Any]:
     released = set(result.released_fields)
     persons = list(case.persons.all())
     values: dict[str, Any] = {
         PublicField.REFERENCE: case.reference,
         PublicField.TITLE: case.title,
-        PublicField.REGION: _region_label(case.region),
+        PublicField.REGION: region_label(case.region),
         PublicField.UNITS: [u.name for u in case.units.all()],
         PublicField.HANDLING_AUTHORITY: case.handling_authority,
         PublicField.PERSONS_COUNT: len(persons),
