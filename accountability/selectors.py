@@ -51,7 +51,7 @@ class CaseFilters:
 def case_list(*, user: Any, filters: CaseFilters | None = None) -> QuerySet[Case]:
     """The rows of the case list, in a fixed number of queries whatever their number."""
     filters = filters or CaseFilters()
-    cases = cases_visible_to(user).select_related("region")
+    cases = cases_visible_to(user).select_related("region__parent")
     if filters.stage in Stage.values:
         cases = cases.filter(stage=filters.stage)
     if filters.source in CaseSource.values:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
 from acc_helpers import PDF, upload
 from django.contrib.auth.models import Permission
 from django.urls import reverse

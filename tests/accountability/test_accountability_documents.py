@@ -7,6 +7,7 @@ import io
 import zipfile
 
 import pytest
+from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
 from acc_helpers import PDF, PNG, docx_bytes, upload
 from django.core.exceptions import ValidationError
 from django.test import override_settings

@@ -8,6 +8,7 @@ import io
 import zipfile
 
 import pytest
+from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
 from acc_helpers import PDF
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
 from acc_helpers import upload
 from django.urls import reverse
+from test_accountability_import import GOOD, xlsx
 
 from accountability.models import (
     AccountablePerson,
@@ -25,7 +27,6 @@ from accountability.models import (
     StageRecord,
 )
 from accountability.services import case_advance, person_save, public_result_prepare
-from test_accountability_import import GOOD, xlsx
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 

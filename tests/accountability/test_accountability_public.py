@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import pytest
+from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
