@@ -76,6 +76,20 @@ class CaseForm(forms.Form):
         return data
 
 
+class CaseEditForm(CaseForm):
+    """The description of a registered case; reference, source and date stay as registered."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("reference", "source", "transferred_on"):
+            del self.fields[name]
+
+    def clean(self):
+        return forms.Form.clean(self)
+
+
 class StageAdvanceForm(VersionedForm):
     to_stage = forms.ChoiceField(choices=Stage.choices, widget=forms.HiddenInput)
     on = forms.DateField(label=_("日期"), widget=DateInput, initial=_today)

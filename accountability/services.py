@@ -178,6 +178,30 @@ def case_create(
     return case
 
 
+@transaction.atomic
+def case_update(
+    *, case: Case, actor: User | None, title: str, problem_text: str, region: Region | None,
+    units: Iterable[Unit], tasks: Iterable[Task], handling_authority: str,
+    expected_version: int | None = None,
+) -> Case:
+    """Correct a case's description. Its reference, source and dates are its identity and
+    its trail: they do not change here."""
+    _require_handler(actor)
+    current = _lock(case, expected_version)
+    if not problem_text.strip():
+        raise ValidationError("请填写移交的问题原文。")
+    current.title = (title.strip() or problem_text.strip()[:60])[:200]
+    current.problem_text = problem_text.strip()
+    current.region = region
+    current.handling_authority = handling_authority.strip()
+    current.full_clean()
+    current.save(update_fields=["title", "problem_text", "region", "handling_authority", "updated_at"])
+    current.units.set(list(units))
+    current.tasks.set(list(tasks))
+    _bump(current, case)
+    return current
+
+
 def case_raise_from_task(
     *, actor: User | None, task: Task, source: str, reference: str, problem_text: str,
     title: str = "", handling_authority: str = "", on: dt.date | None = None,
@@ -434,6 +458,7 @@ __all__ = [
     "DocumentUpload",
     "case_advance",
     "case_create",
+    "case_update",
     "case_raise_from_task",
     "case_return",
     "document_add",

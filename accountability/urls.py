@@ -8,6 +8,7 @@ urlpatterns = [
     path("export.xlsx", cases.case_export, name="export"),
     path("new/", cases.case_new, name="new"),
     path("<int:pk>/", cases.case_detail, name="detail"),
+    path("<int:pk>/edit/", cases.case_edit, name="edit"),
     path("<int:pk>/advance/", stages.stage_advance, name="advance"),
     path("<int:pk>/return/", stages.stage_return, name="return"),
     path("<int:pk>/persons/new/", persons.person_new, name="person_new"),

@@ -9,11 +9,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from openpyxl import Workbook
 
-from accountability.access import access_record, case_open, refuse, user_may_open_cases
-from accountability.forms import CaseFilterForm, CaseForm
+from accountability.access import (
+    access_record,
+    case_open,
+    refuse,
+    user_may_handle_cases,
+    user_may_open_cases,
+)
+from accountability.forms import CaseEditForm, CaseFilterForm, CaseForm
 from accountability.models import CaseAccessLog, CaseSource
+from accountability.resolve import region_label
 from accountability.selectors import CaseFilters, case_list
-from accountability.services import case_create, case_raise_from_task
+from accountability.services import case_create, case_raise_from_task, case_update
 
 from .common import case_page, error_text, register_login_required, require_handler
 
@@ -37,6 +44,7 @@ def case_index(request: HttpRequest) -> HttpResponse:
     cases = list(case_list(user=request.user, filters=filters)[:LIST_LIMIT])
     return render(request, "accountability/case_list.html", {
         "form": form, "cases": cases, "limit": LIST_LIMIT, "filtered": any(vars(filters).values()),
+        "may_handle": user_may_handle_cases(request.user),
     })
 
 
@@ -112,3 +120,31 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 return redirect("accountability:detail", case.pk)
     return render(request, "accountability/case_form.html", {"form": form, "error": error},
                   status=status)
+
+
+@register_login_required("case:{pk}")
+def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = case_open(request, pk, action=CaseAccessLog.Action.CHANGE)
+    require_handler(request)
+    initial = {
+        "version": case.version, "title": case.title, "problem_text": case.problem_text,
+        "region": region_label(case.region), "handling_authority": case.handling_authority,
+        "units": "、".join(u.name for u in case.units.all()),
+        "task_numbers": "、".join(str(t.number) for t in case.tasks.all()),
+    }
+    form = CaseEditForm(request.POST or None, initial=initial)
+    error, status = "", 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                case_update(case=case, actor=request.user, title=d["title"], problem_text=d["problem_text"],
+                            region=d["region"], units=d["units"], tasks=d["task_numbers"],
+                            handling_authority=d["handling_authority"], expected_version=d["version"])
+            except ValidationError as exc:
+                error = error_text(exc)
+            else:
+                return redirect("accountability:detail", case.pk)
+    return render(request, "accountability/case_form.html",
+                  {"form": form, "error": error, "case": case}, status=status)

@@ -40,6 +40,7 @@ def case_urls(case, person, document, pk=None):
     d = document.pk if pk is None else pk
     return [
         reverse("accountability:detail", args=[c]),
+        reverse("accountability:edit", args=[c]),
         reverse("accountability:person_new", args=[c]),
         reverse("accountability:person_edit", args=[p]),
         reverse("accountability:public_result", args=[c]),

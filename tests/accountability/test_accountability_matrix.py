@@ -53,6 +53,12 @@ def _new(case, officer):
         "reference": "新-1", "source": "TRANSFERRED", "problem_text": "新问题", "transferred_on": "2018-01-05"}
 
 
+def _edit(case, officer):
+    return reverse("accountability:edit", args=[case.pk]), {
+        "title": "改后的概要", "problem_text": "补充后的问题原文", "region": "晋中市", "units": "晋中市政府",
+        "task_numbers": "1", "handling_authority": "省纪委省监委", "version": case.version}
+
+
 def _advance(case, officer):
     return reverse("accountability:advance", args=[case.pk]), {
         "to_stage": "VERIFICATION", "on": "2018-02-01", "note": "核查", "version": case.version}
@@ -115,6 +121,7 @@ def _import_confirm(case, officer):
 
 VIEWS = {
     "new": (False, "acc", _new),
+    "edit": (False, "acc", _edit),
     "advance": (True, "acc", _advance),
     "return": (True, "acc", _return),
     "person_new": (False, "acc", _person_new),
@@ -152,7 +159,7 @@ def expected(view: str, role: str) -> int:
 
 def snapshot():
     return (
-        list(Case.objects.order_by("pk").values_list("pk", "stage", "version")),
+        list(Case.objects.order_by("pk").values_list("pk", "stage", "version", "title")),
         StageRecord.objects.count(),
         list(AccountablePerson.objects.order_by("pk").values_list("pk", "name", "position", "rank")),
         CaseDocument.objects.count(),

@@ -286,3 +286,23 @@ def test_duplicate_reference_is_refused(case, acc_officer):
         case_create(actor=acc_officer, reference=case.reference, source=CaseSource.TRANSFERRED, title="",
                     problem_text="x", transferred_on=D)
     assert Case.objects.count() == 1
+
+
+def test_case_description_can_be_corrected_by_the_group_only(case, acc_officer, office_head, plan):
+    from accountability.services import case_update
+    from tasks.models import Region, Unit
+
+    kwargs = dict(title="更正后的概要", problem_text="更正后的原文", region=Region.objects.get(name="晋中市"),
+                  units=[Unit.objects.get(name="省环保厅")], tasks=[Task.objects.get(plan=plan, number=5)],
+                  handling_authority="省纪委省监委")
+    before = state(case)
+    with pytest.raises(ValidationError, match="只有责任追究组"):
+        case_update(case=case, actor=office_head, **kwargs)
+    with pytest.raises(ValidationError, match="原文"):
+        case_update(case=case, actor=acc_officer, **{**kwargs, "problem_text": " "})
+    assert state(case) == before
+    case_update(case=case, actor=acc_officer, expected_version=case.version, **kwargs)
+    assert (case.title, case.region.name, case.reference) == ("更正后的概要", "晋中市", "移交问题清单第9项")
+    assert [u.name for u in case.units.all()] == ["省环保厅"] and case.tasks.get().number == 5
+    with pytest.raises(StaleEditError):
+        case_update(case=case, actor=acc_officer, expected_version=case.version - 1, **kwargs)
