@@ -304,3 +304,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Accountability register (责任追究): a stage open longer than this is overdue in the figures;
+# a task overdue longer than the threshold may be raised as a case; uploads are capped.
+RECTIFY_ACCOUNTABILITY_STAGE_DAYS = env_int("RECTIFY_ACCOUNTABILITY_STAGE_DAYS", 30)
+RECTIFY_ACCOUNTABILITY_OVERDUE_DAYS = env_int("RECTIFY_ACCOUNTABILITY_OVERDUE_DAYS", 90)
+RECTIFY_ACCOUNTABILITY_UPLOAD_MAX_MB = env_int("RECTIFY_ACCOUNTABILITY_UPLOAD_MAX_MB", 20)

@@ -15,6 +15,7 @@ urlpatterns = [
          name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("tasks/", include("tasks.urls")),
+    path("accountability/", include("accountability.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from accountability.demo import accountability_demo_load
 from rectify.models import User
 from rectify.roles import Role, roles_ensure
 from tasks.models import (
@@ -191,4 +192,5 @@ def demo_load(*, today: dt.date | None = None, historical: bool = False) -> tupl
         demo_users_ensure()
         if created:
             history_simulate(plan, today=today if not historical else dt.date(2018, 12, 28))
+            accountability_demo_load(today=today if not historical else dt.date(2018, 12, 28))
     return plan, created

@@ -1,0 +1,102 @@
+"""Turning what officials write (unit names, region names, task numbers) into ledger rows.
+
+Used by the case form and by the xlsx import, so both accept the same wordings.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.core.exceptions import ValidationError
+
+from tasks.models import Plan, Region, Task, Unit, UnitAlias
+
+# 、,,;;/ and line breaks separate names in one cell; stray spaces are where breaks were.
+_SEPARATORS = re.compile(r"[、,,;;/\n\r]+|\s{2,}")
+
+
+def split_names(raw: str) -> list[str]:
+    return [part.strip() for part in _SEPARATORS.split(raw or "") if part.strip()]
+
+
+class UnitResolver:
+    """Loads every unit name and alias once, then resolves a whole sheet without queries."""
+
+    def __init__(self) -> None:
+        self.by_name: dict[str, Unit] = {u.name: u for u in Unit.objects.all()}
+        for u in list(self.by_name.values()):
+            if u.full_name:
+                self.by_name.setdefault(u.full_name, u)
+        units = {u.pk: u for u in self.by_name.values()}
+        for alias in UnitAlias.objects.all():
+            if alias.unit_id in units:
+                self.by_name.setdefault(alias.alias, units[alias.unit_id])
+
+    def resolve(self, raw: str) -> list[Unit]:
+        found: list[Unit] = []
+        unknown: list[str] = []
+        for name in split_names(raw):
+            unit = self.by_name.get(name)
+            if unit is None:
+                unknown.append(name)
+            elif unit not in found:
+                found.append(unit)
+        if unknown:
+            raise ValidationError(f"找不到单位:{'、'.join(unknown)}")
+        return found
+
+
+class RegionResolver:
+    """City and county names; a county name repeated across cities needs its city in front
+    ("大同市城区"); "山西省" means the province itself."""
+
+    def __init__(self) -> None:
+        regions = list(Region.objects.select_related("parent"))
+        self.by_name: dict[str, Region] = {}
+        seen: dict[str, int] = {}
+        for r in regions:
+            seen[r.name] = seen.get(r.name, 0) + 1
+        for r in regions:
+            if r.level == Region.Level.COUNTY and r.parent:
+                self.by_name[f"{r.parent.name}{r.name}"] = r
+            if seen[r.name] == 1:
+                self.by_name[r.name] = r
+        self.ambiguous = {name for name, n in seen.items() if n > 1}
+
+    def resolve(self, raw: str) -> Region | None:
+        name = re.sub(r"\s+", "", raw or "")
+        if not name:
+            return None
+        region = self.by_name.get(name)
+        if region is None:
+            if name in self.ambiguous:
+                raise ValidationError(f"“{name}”在多个市都有,请写明所属的市,例如“大同市{name}”")
+            raise ValidationError(f"找不到行政区“{name}”")
+        return region
+
+
+def tasks_resolve(raw: str, *, plan: Plan | None) -> list[Task]:
+    numbers: list[int] = []
+    for part in split_names(raw.replace(" ", "、")):
+        digits = part.removeprefix("任务").removesuffix("号")
+        if not digits.isdigit():
+            raise ValidationError(f"任务序号“{part}”不是数字")
+        numbers.append(int(digits))
+    if not numbers:
+        return []
+    if plan is None:
+        raise ValidationError("尚未导入整改方案,不能关联任务")
+    tasks = {t.number: t for t in Task.objects.filter(plan=plan, number__in=numbers)}
+    missing = [str(n) for n in numbers if n not in tasks]
+    if missing:
+        raise ValidationError(f"整改方案中没有序号为{'、'.join(missing)}的任务")
+    return [tasks[n] for n in dict.fromkeys(numbers)]
+
+
+def region_label(region: Region | None) -> str:
+    """A county with its city in front ("晋中市昔阳县"): county names repeat across cities."""
+    if region is None:
+        return ""
+    if region.level == Region.Level.COUNTY and region.parent_id:
+        return f"{region.parent.name}{region.name}"
+    return region.name

@@ -1,0 +1,1 @@
+"""Views of the accountability register, one module per feature."""

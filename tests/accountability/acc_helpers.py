@@ -1,0 +1,82 @@
+"""The register's cast and helpers, shared by its tests with `from acc_helpers import *`.
+
+Not a conftest.py: tests/ is not a package, so a second conftest here would take the name
+`conftest` in sys.modules from tests/conftest.py and break `from conftest import screenshot`.
+Beside the shared cast (coal_liaison, office_user, leader, outsider): an accountability
+officer, the office head, a publicity officer, and a case to work on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accountability.models import Case, CaseSource
+from accountability.services import case_create
+from rectify.models import User
+from rectify.roles import Role
+from tasks.models import Region, Unit
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def docx_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    return out.getvalue()
+
+
+def upload(name: str = "核查报告.pdf", data: bytes = PDF) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/octet-stream")
+
+
+def cast_user(username: str, *roles: Role, unit: Unit | None = None, **extra) -> User:
+    user = User.objects.create_user(username=username, password="pw-for-tests", unit=unit,
+                                    full_name=username, **extra)
+    user.groups.add(*(Group.objects.get_or_create(name=r.value)[0] for r in roles))
+    return user
+
+
+@pytest.fixture
+def acc_officer(plan) -> User:
+    return cast_user("acc", Role.ACCOUNTABILITY, unit=Unit.objects.get(name="省纪委省监委"))
+
+
+@pytest.fixture
+def office_head(plan) -> User:
+    return cast_user("head", Role.OFFICE, Role.OFFICE_HEAD, unit=Unit.objects.get(code="sx-zgb"),
+                     is_staff=True)
+
+
+@pytest.fixture
+def publicity_officer(plan) -> User:
+    return cast_user("pub", Role.PUBLICITY, unit=Unit.objects.get(name="省委宣传部"))
+
+
+@pytest.fixture
+def admin_acc_officer(acc_officer) -> User:
+    """The officer as admin staff with view permissions on the register."""
+    acc_officer.is_staff = True
+    acc_officer.save()
+    acc_officer.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="accountability", codename__startswith="view_")
+    )
+    return acc_officer
+
+
+@pytest.fixture
+def case(acc_officer) -> Case:
+    return case_create(
+        actor=acc_officer, reference="移交问题清单第9项", source=CaseSource.TRANSFERRED,
+        title="某县违规审批问题", problem_text="督察发现某县违规审批采矿项目,整改不力。",
+        transferred_on=dt.date(2018, 1, 10), region=Region.objects.get(name="昔阳县"),
+        units=[Unit.objects.get(name="晋中市政府")], handling_authority="晋中市纪委市监委",
+    )
