@@ -12,7 +12,6 @@ from openpyxl import Workbook
 from tasks.importing import (
     LedgerFileError,
     UnitDirectory,
-    ledger_import,
     ledger_import_bytes,
     ledger_source_open,
 )
