@@ -14,7 +14,7 @@ and dates are written as numbers and dates.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -55,52 +55,49 @@ class Column:
     header: str
     width: float
     kind: str  # "text", "int", "percent", "date", "light"
-    value: Callable[[Task, dt.date], Any]
-
-
-def _units(task: Task, role: str) -> str:
-    return "、".join(tu.unit.name for tu in task.task_units.all() if tu.role == role)
-
-
-def _lead(task: Task) -> str:
-    return _units(task, TaskUnit.Role.LEAD)
-
-
-def _persons(task: Task) -> str:
-    # "单位:责任人" per line, the form the importer reads back unit by unit.
-    return "\n".join(
-        f"{tu.unit.name}:{tu.responsible_person}" for tu in task.task_units.all() if tu.responsible_person
-    )
-
-
-def _status(task: Task, today: dt.date) -> str:
-    return TaskStatus(task.status).label
-
-
-def _light_label(task: Task, today: dt.date) -> Light:
-    return task_light(task, today)
 
 
 LEDGER_COLUMNS: tuple[Column, ...] = (
-    Column("序号", 6, "int", lambda t, d: t.number),
-    Column("问题", 30, "text", lambda t, d: t.title),
-    Column("整改目标", 40, "text", lambda t, d: t.target),
-    Column("整改措施", 50, "text", lambda t, d: t.actions),
-    Column("牵头单位", 16, "text", lambda t, d: _lead(t)),
-    Column("责任单位", 26, "text", lambda t, d: _units(t, TaskUnit.Role.RESPONSIBLE)),
-    Column("配合单位", 20, "text", lambda t, d: _units(t, TaskUnit.Role.SUPPORTING)),
-    Column("责任人", 26, "text", lambda t, d: _persons(t)),
-    Column("领办领导", 16, "text", lambda t, d: t.leading_official),
-    Column("整改时限", 16, "text", lambda t, d: t.deadline_text),
-    Column("时限日期", 12, "date", lambda t, d: t.deadline),
-    Column("整改类型", 10, "text", lambda t, d: DeadlineClass(t.deadline_class).label),
-    Column("进展情况", 40, "text", lambda t, d: getattr(t, "latest_report_text", None) or ""),
-    Column("状态", 14, "text", _status),
-    Column("完成率", 8, "percent", lambda t, d: t.progress),
-    Column("序时进度", 8, "percent", lambda t, d: task_expected_progress(t, d)),
-    Column("警示灯", 14, "light", _light_label),
+    Column("序号", 6, "int"),
+    Column("问题", 30, "text"),
+    Column("整改目标", 40, "text"),
+    Column("整改措施", 50, "text"),
+    Column("牵头单位", 16, "text"),
+    Column("责任单位", 26, "text"),
+    Column("配合单位", 20, "text"),
+    Column("责任人", 26, "text"),
+    Column("领办领导", 16, "text"),
+    Column("整改时限", 16, "text"),
+    Column("时限日期", 12, "date"),
+    Column("整改类型", 10, "text"),
+    Column("进展情况", 40, "text"),
+    Column("状态", 14, "text"),
+    Column("完成率", 8, "percent"),
+    Column("序时进度", 8, "percent"),
+    Column("警示灯", 14, "light"),
 )
 LEDGER_HEADERS = tuple(c.header for c in LEDGER_COLUMNS)
+_CLASS_LABELS = {c.value: c.label for c in DeadlineClass}
+_STATUS_LABELS = {c.value: c.label for c in TaskStatus}
+
+
+def ledger_row(task: Task, today: dt.date) -> list[Any]:
+    """One task as the values of LEDGER_COLUMNS, in order."""
+    units = list(task.task_units.all())  # prefetched, in position order; read once
+    by_role: dict[str, list[str]] = {TaskUnit.Role.LEAD: [], TaskUnit.Role.RESPONSIBLE: [],
+                                     TaskUnit.Role.SUPPORTING: []}
+    for tu in units:
+        by_role[tu.role].append(tu.unit.name)
+    # "单位:责任人" per line, the form the importer reads back unit by unit.
+    persons = "\n".join(f"{tu.unit.name}:{tu.responsible_person}" for tu in units if tu.responsible_person)
+    return [
+        task.number, task.title, task.target, task.actions,
+        "、".join(by_role[TaskUnit.Role.LEAD]), "、".join(by_role[TaskUnit.Role.RESPONSIBLE]),
+        "、".join(by_role[TaskUnit.Role.SUPPORTING]), persons, task.leading_official,
+        task.deadline_text, task.deadline, _CLASS_LABELS.get(task.deadline_class, task.deadline_class),
+        getattr(task, "latest_report_text", None) or "", _STATUS_LABELS.get(task.status, task.status),
+        task.progress, task_expected_progress(task, today), task_light(task, today),
+    ]
 
 
 def ledger_export_queryset(tasks: QuerySet[Task]) -> QuerySet[Task]:
@@ -121,9 +118,12 @@ def ledger_export_queryset(tasks: QuerySet[Task]) -> QuerySet[Task]:
 
 
 def _clean_text(text: str) -> str:
-    # Control characters other than tab/LF/CR are not allowed in the XML of a sheet.
+    # Control characters other than tab/LF/CR are not allowed in the XML of a sheet; a cell
+    # holds at most 32,767 characters.
     text = text.replace("\r\n", "\n")
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return text[:32767]
 
 
 class _CellFactory:
@@ -162,6 +162,8 @@ class _CellFactory:
         return cell
 
     def row(self, values: Iterable[Any]) -> list[Any]:
+        # Values are typed by column, so the cells are filled directly: openpyxl's own type
+        # guessing costs a third of the write and would turn text starting with "=" into a formula.
         out: list[Any] = []
         for index, (column, value) in enumerate(zip(LEDGER_COLUMNS, values, strict=True)):
             if value is None or value == "":
@@ -169,21 +171,19 @@ class _CellFactory:
                 continue
             if column.kind == "light":
                 cell = self.lights[value]
-                cell.value = Light(value).label
-                out.append(cell)
-                continue
-            if isinstance(value, str):
+                cell._value, cell.data_type = Light(value).label, "s"
+            elif isinstance(value, str):
                 value = _clean_text(value)
-                if is_formula_like(value):
-                    cell = self.guarded[index]
-                    cell.value = value
-                    cell.data_type = "s"  # never "f": a literal string, not a formula
-                    out.append(cell)
-                    continue
-            cell = self.plain[index]
-            cell.value = value
-            if isinstance(value, str):
-                cell.data_type = "s"
+                cell = self.guarded[index] if is_formula_like(value) else self.plain[index]
+                cell._value, cell.data_type = value, "s"  # never "f": a literal string
+            elif isinstance(value, bool | int | float):
+                cell = self.plain[index]
+                cell._value, cell.data_type = value, "n"
+            elif isinstance(value, dt.date):
+                cell = self.plain[index]
+                cell._value, cell.data_type = value, "d"
+            else:
+                raise TypeError(f"cannot export {type(value).__name__} in column {column.header}")
             out.append(cell)
         return out
 
@@ -207,7 +207,7 @@ def ledger_workbook_write(*, tasks: QuerySet[Task], out: IO[bytes] | str, today:
     cells = _CellFactory(ws)
     count = 0
     for task in ledger_export_queryset(tasks).iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        ws.append(cells.row(column.value(task, today) for column in LEDGER_COLUMNS))
+        ws.append(cells.row(ledger_row(task, today)))
         count += 1
     wb.save(out)
     return count
