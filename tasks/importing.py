@@ -185,7 +185,7 @@ def _as_date(value: object) -> dt.date:
 
 # --- Units ------------------------------------------------------------------------------------
 
-_UNIT_SEPARATORS = set("、,;/\n\r\t ")
+_UNIT_SEPARATORS = set("、,;/\n\r\t \u3000，；／")
 # "寿阳县(市)委", "县(市)政府", "市委", "太原市政府": a place, a level, then 党委 or 政府.
 _QUALIFIED = re.compile(
     r"(?P<place>.*?)(?P<level>县\(市[、,]?区?\)|县市区|县\(区\)|市\(县\)|县市|市|县|区)?"
@@ -199,9 +199,9 @@ def _split_units(text: str) -> list[str]:
     current: list[str] = []
     depth = 0
     for char in text:
-        if char == "(":
+        if char in "(（":
             depth += 1
-        elif char == ")":
+        elif char in ")）":
             depth = max(0, depth - 1)
         if depth == 0 and char in _UNIT_SEPARATORS:
             if current:
