@@ -25,7 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError  # noqa: S405 (the exception type only; parsing is defusedxml's)
 
+from defusedxml import DefusedXmlException
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -540,7 +542,12 @@ def _xlsx_rows(source: LedgerSource) -> tuple[Iterator[tuple[int, list[Any]]], d
         except Exception as exc:  # openpyxl raises many kinds on a malformed package
             handle.close()
             raise LedgerFileError(f"xlsx文件无法打开:{exc.__class__.__name__}") from None
-    sheet = _choose_sheet(wb)
+    try:
+        sheet = _choose_sheet(wb)
+    except Exception:
+        wb.close()
+        handle.close()
+        raise
     sheet_path = getattr(sheet, "_worksheet_path", "").lstrip("/")
     scan = source.sheets.get(sheet_path, SheetScan())
     formula_cells: dict[tuple[int, int], str] = {}
@@ -672,6 +679,11 @@ class _Rollback(Exception):
     pass
 
 
+_UNREADABLE: tuple[type[Exception], ...] = (
+    DefusedXmlException, ParseError, zipfile.BadZipFile, KeyError, EOFError,
+)
+
+
 class LedgerImporter:
     def __init__(self, *, source: LedgerSource, plan: Plan, actor: User | None, dry_run: bool,
                  create_units: bool, expected_digest: str | None = None) -> None:
@@ -692,6 +704,13 @@ class LedgerImporter:
     # -- orchestration --
 
     def run(self) -> LedgerImportResult:
+        try:
+            return self._run()
+        except _UNREADABLE as exc:
+            # defusedxml refuses DTDs and entities (XML bombs); openpyxl raises on broken parts.
+            raise LedgerFileError(f"xlsx文件内容损坏或含有不安全的XML,拒绝导入({exc.__class__.__name__})。") from None
+
+    def _run(self) -> LedgerImportResult:
         if self.source.kind == "xlsx":
             rows, self.formula_cells, close = _xlsx_rows(self.source)
         else:

@@ -144,7 +144,7 @@ def test_upload_refuses_what_is_not_a_ledger(client, plan, office_user):
     client.force_login(office_user)
     response = upload(client, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, name="old.xlsx")
     assert "旧版.xls" in response.content.decode()
-    response = upload(client, "<script>alert(1)</script>,x\n".encode(), name="x.csv")
+    response = upload(client, b"<script>alert(1)</script>,x\n", name="x.csv")
     page = response.content.decode()
     assert "找不到表头" in page and "<script>alert(1)" not in page
 
