@@ -743,6 +743,8 @@ class LedgerImporter:
         header_line = self._find_header(rows)
         if header_line is None:
             return
+        self.tasks_before = Task.objects.filter(plan=self.plan).count()
+        self.tasks_matched = 0
         buffer: list[_Row | RowOutcome] = []
         for line, values in rows:
             item = self._parse_row(line, values)
@@ -947,6 +949,7 @@ class LedgerImporter:
         if not self.dry_run:
             existing_qs = existing_qs.select_for_update()
         existing = {t.number: t for t in existing_qs}
+        self.tasks_matched += len(existing)
         unit_rows: dict[int, dict[int, tuple[str, str]]] = {t.pk: {} for t in existing.values()}
         for task_id, unit_id, role, person in TaskUnit.objects.filter(task_id__in=list(unit_rows)).values_list(
             "task_id", "unit_id", "role", "responsible_person"
@@ -1164,6 +1167,9 @@ class LedgerImporter:
         _bulk_insert(TaskChange, ("task", "actor", "at", "subject", "field", "old", "new", "note"), changes)
 
     def _finish(self) -> None:
+        absent = self.tasks_before - self.tasks_matched
+        if absent > 0:
+            self.result.notices.append(f"台账中另有{absent}项任务不在本文件中:导入不会改动或删除它们。")
         if self.create_units:
             names = sorted(self.planned_units)
             if names:

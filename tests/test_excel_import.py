@@ -75,6 +75,7 @@ def test_messy_file_preview_reads_every_shape(plan):
     assert any(c.startswith("备注") for c in result.ignored_columns)
     assert any(c.startswith("督察组意见") and "未识别" in c for c in result.ignored_columns)
     assert history_count() == before and not Task.objects.filter(number__gt=60).exists()  # dry run
+    assert "台账中另有60项任务不在本文件中:导入不会改动或删除它们。" in result.notices
 
 
 def test_messy_file_applies_units_deadlines_and_values(plan, office_user):
