@@ -225,6 +225,7 @@ class UnitCell:
     units: list[Unit]
     unknown: list[str]
     errors: list[str]
+    ordered: list[Unit | str] = field(default_factory=list)  # units and unknown names, as written
 
 
 class UnitDirectory:
@@ -297,8 +298,10 @@ class UnitDirectory:
                     result.errors.append(problem)
                 elif unit is None:
                     result.unknown.append(f"{place}{level}{suffix}")
+                    result.ordered.append(f"{place}{level}{suffix}")
                 else:
                     result.units.append(unit)
+                    result.ordered.append(unit)
 
         for token in _split_units(text):
             token = token.strip()
@@ -306,6 +309,7 @@ class UnitDirectory:
             match = _QUALIFIED.fullmatch(token)
             if unit is not None and not pending:
                 result.units.append(unit)
+                result.ordered.append(unit)
                 # "太原市委、市政府": the next bare "市政府" belongs to the same place.
                 group = None
                 if match and match["place"] and self.regions.get(match["place"]):
@@ -319,6 +323,7 @@ class UnitDirectory:
                         found = self._region_unit(region, suffix)
                         if found:
                             result.units.append(found)
+                            result.ordered.append(found)
                     continue
                 if place:
                     places = [*pending, place]
@@ -330,6 +335,7 @@ class UnitDirectory:
                     group = (places, level)
                 else:
                     result.unknown.append(token)
+                    result.ordered.append(token)
                     continue
                 add_region_units(places, level, suffix)
                 continue
@@ -337,8 +343,10 @@ class UnitDirectory:
                 pending.append(token)
                 continue
             result.unknown.extend(pending)
+            result.ordered.extend(pending)
             pending, group = [], None
             result.unknown.append(token)
+            result.ordered.append(token)
         for place in pending:
             result.errors.append(f"'{place}'未写明是党委还是政府")
         seen: set[int] = set()
@@ -903,15 +911,25 @@ class LedgerImporter:
         if _is_blank(raw):
             return []
         cell = self.directory.resolve(raw if isinstance(raw, str) else _text(raw))
-        units = list(cell.units)
         messages.extend(self._cell_error(line, key, problem) for problem in cell.errors)
-        for name in cell.unknown:
-            self.result.unknown_units.setdefault(name, []).append(line)
-            if self.create_units and len(name) <= 60:
-                units.append(self._planned_unit(name))
+        units: list[Unit] = []
+        seen: set[str] = set()
+        # In the cell's own order, so a preview and its apply (where the unit then exists) agree.
+        for item in cell.ordered:
+            if isinstance(item, Unit):
+                if item.code not in seen:
+                    seen.add(item.code)
+                    units.append(item)
+                continue
+            self.result.unknown_units.setdefault(item, []).append(line)
+            if self.create_units and len(item) <= 60:
+                planned = self._planned_unit(item)
+                if planned.code not in seen:
+                    seen.add(planned.code)
+                    units.append(planned)
             else:
-                reason = "单位名称过长" if len(name) > 60 else "未知单位"
-                messages.append(self._cell_error(line, key, f"{reason}'{name}'"))
+                reason = "单位名称过长" if len(item) > 60 else "未知单位"
+                messages.append(self._cell_error(line, key, f"{reason}'{item}'"))
         return units
 
     def _planned_unit(self, name: str) -> Unit:
@@ -1100,7 +1118,7 @@ class LedgerImporter:
         return []
 
     def _row_digest(self, values: dict[str, Any], desired: list[tuple[Unit, str, str]], changes) -> str:
-        units = [(u.pk or u.name, r, p) for u, r, p in desired]
+        units = [(u.code, r, p) for u, r, p in desired]  # a code is stable before and after creation
         return repr((sorted((k, change_display(v)) for k, v in values.items()), units, sorted(changes or {})))
 
     def _record(self, outcome: RowOutcome, digest_part: str | None = None) -> None:

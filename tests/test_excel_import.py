@@ -335,3 +335,19 @@ def test_percent_cells_and_ambiguous_fractions(plan):
     result = run(plan, buf.getvalue())
     assert [r.kind for r in result.rows] == ["new", "error"]
     assert "第3行 完成率: '0.5'不是0到100之间的百分数" in result.errors
+
+
+def test_confirm_matches_preview_across_chunks_with_created_units(plan, office_user, monkeypatch):
+    from tasks import importing
+
+    monkeypatch.setattr(importing, "IMPORT_CHUNK_SIZE", 2)  # five rows, three chunks
+    rows = [["序号", "问题", "牵头单位", "责任单位", "整改时限"]]
+    rows += [[61 + i, f"问题{i}", "省环保厅", "市煤炭局、太原市政府", "年内"] for i in range(5)]
+    data = xlsx(rows)
+    preview = run(plan, data, create_units=True)
+    assert preview.ok and preview.counts["new"] == 5
+    applied = run(plan, data, dry_run=False, create_units=True, actor=office_user,
+                  expected_digest=preview.digest)
+    assert applied.applied, applied.errors
+    assert applied.created_units == ["市煤炭局"]
+    assert TaskUnit.objects.filter(unit__name="市煤炭局").count() == 5
