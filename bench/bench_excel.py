@@ -77,8 +77,19 @@ def ledger_generate(path: Path, rows: int, *, seed: int = 2017) -> None:
 
 
 def _rss_mb() -> float:
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process, in MiB.
+
+    VmHWM belongs to the process image, so it starts afresh at exec; ru_maxrss would carry
+    the parent's peak over from the fork.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def _child(mode: str, file: str, plan_code: str) -> dict[str, Any]:
@@ -97,7 +108,7 @@ def _child(mode: str, file: str, plan_code: str) -> dict[str, Any]:
     plan = Plan.objects.get(code=plan_code)
     connection.ensure_connection()
     baseline = _rss_mb()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     extra: dict[str, Any] = {}
     if mode == "floor":
         wb = load_workbook(file, read_only=True)
@@ -122,8 +133,9 @@ def _child(mode: str, file: str, plan_code: str) -> dict[str, Any]:
         rows = ledger_workbook_write(tasks=plan.tasks.all(), out=file, today=timezone.localdate())
     else:
         raise SystemExit(f"unknown mode {mode}")
-    seconds = time.perf_counter() - start
-    return {"rows": rows, "seconds": seconds, "peak_mb": _rss_mb(), "baseline_mb": baseline, **extra}
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    return {"rows": rows, "seconds": seconds, "cpu_seconds": cpu, "peak_mb": _rss_mb(), "baseline_mb": baseline,
+            **extra}
 
 
 def _database_url() -> str | None:
@@ -166,9 +178,10 @@ def _bench_plan(code: str) -> Any:
 def _drop_plan(plan: Any) -> None:
     from tasks.models import Task, TaskChange, TaskUnit, Unit
 
-    TaskChange.objects.filter(task__plan=plan).delete()
-    TaskUnit.objects.filter(task__plan=plan).delete()
-    Task.objects.filter(plan=plan).delete()
+    # Plain DELETEs: Django's cascade collector would load 100,000 tasks into memory first.
+    TaskChange.objects.filter(task__plan=plan)._raw_delete(TaskChange.objects.db)
+    TaskUnit.objects.filter(task__plan=plan)._raw_delete(TaskUnit.objects.db)
+    Task.objects.filter(plan=plan)._raw_delete(Task.objects.db)
     plan.delete()
     Unit.objects.filter(code__startswith="import-", task_units__isnull=True).delete()
 
@@ -212,6 +225,8 @@ def run(results: dict, context: Any) -> None:
                 results[f"import_floor_{label}_peak_mb"] = round(floor["peak_mb"], 1)
                 results[f"import_{label}_rows_per_s"] = round(import_rate)
                 results[f"import_{label}_seconds"] = round(imported["seconds"], 2)
+                results[f"import_{label}_cpu_seconds"] = round(imported["cpu_seconds"], 2)
+                results[f"import_floor_{label}_cpu_seconds"] = round(floor["cpu_seconds"], 2)
                 results[f"import_{label}_peak_mb"] = round(imported["peak_mb"], 1)
                 results[f"import_{label}_baseline_mb"] = round(imported["baseline_mb"], 1)
                 results[f"import{suffix}_vs_floor_ratio"] = round(import_rate / floor_rate, 3)
@@ -219,11 +234,13 @@ def run(results: dict, context: Any) -> None:
                     again = _measure("import", file, import_plan.code)
                     assert again["unchanged"] == rows, again
                     results[f"reimport_{label}_rows_per_s"] = round(again["rows"] / again["seconds"])
+                    results[f"reimport_{label}_changes"] = again["new"] + again["changed"]
                 if index == len(sizes) - 1:
                     out = workdir / "export.xlsx"
                     exported = _measure("export", out, import_plan.code)
                     results[f"export_{label}_rows_per_s"] = round(exported["rows"] / exported["seconds"])
                     results[f"export_{label}_seconds"] = round(exported["seconds"], 2)
+                    results[f"export_{label}_cpu_seconds"] = round(exported["cpu_seconds"], 2)
                     results[f"export_{label}_peak_mb"] = round(exported["peak_mb"], 1)
                     results[f"export_{label}_baseline_mb"] = round(exported["baseline_mb"], 1)
             finally:

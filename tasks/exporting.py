@@ -14,11 +14,12 @@ and dates are written as numbers and dates.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -26,7 +27,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from tasks.lights import Light, task_expected_progress, task_light
-from tasks.models import DeadlineClass, ProgressReport, Task, TaskStatus, TaskUnit
+from tasks.models import DeadlineClass, ProgressReport, Task, TaskStatus, TaskUnit, Unit
 
 # Text starting with one of these is a formula (or becomes one) in some spreadsheet program.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -81,15 +82,18 @@ _CLASS_LABELS = {c.value: c.label for c in DeadlineClass}
 _STATUS_LABELS = {c.value: c.label for c in TaskStatus}
 
 
-def ledger_row(task: Task, today: dt.date) -> list[Any]:
+# (unit name, role, responsible person) of one task, in position order.
+UnitRows = list[tuple[str, str, str]]
+
+
+def ledger_row(task: Task, units: UnitRows, today: dt.date) -> list[Any]:
     """One task as the values of LEDGER_COLUMNS, in order."""
-    units = list(task.task_units.all())  # prefetched, in position order; read once
     by_role: dict[str, list[str]] = {TaskUnit.Role.LEAD: [], TaskUnit.Role.RESPONSIBLE: [],
                                      TaskUnit.Role.SUPPORTING: []}
-    for tu in units:
-        by_role[tu.role].append(tu.unit.name)
+    for name, role, _person in units:
+        by_role[role].append(name)
     # "单位:责任人" per line, the form the importer reads back unit by unit.
-    persons = "\n".join(f"{tu.unit.name}:{tu.responsible_person}" for tu in units if tu.responsible_person)
+    persons = "\n".join(f"{name}:{person}" for name, _role, person in units if person)
     return [
         task.number, task.title, task.target, task.actions,
         "、".join(by_role[TaskUnit.Role.LEAD]), "、".join(by_role[TaskUnit.Role.RESPONSIBLE]),
@@ -101,7 +105,7 @@ def ledger_row(task: Task, today: dt.date) -> list[Any]:
 
 
 def ledger_export_queryset(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """What one export row needs, fetched per chunk: units, milestones, the latest report."""
+    """The tasks with what a row needs besides its units: milestones, the latest report."""
     latest_report = (
         ProgressReport.objects.filter(task=OuterRef("pk")).order_by("-week", "-reported_at", "-pk")
         .values("text")[:1]
@@ -109,12 +113,35 @@ def ledger_export_queryset(tasks: QuerySet[Task]) -> QuerySet[Task]:
     return (
         tasks.select_related(None)
         .annotate(latest_report_text=Subquery(latest_report))
-        .prefetch_related(
-            Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit").order_by("position", "id")),
-            "milestones",
-        )
+        .prefetch_related("milestones")
         .order_by("plan_id", "number", "pk")
     )
+
+
+def _rows_in_chunks(tasks: QuerySet[Task], today: dt.date) -> Iterator[list[Any]]:
+    """Rows chunk by chunk: per chunk one query for the tasks (with their latest report), one
+    for milestones, one for units as plain tuples; unit names come from one dict."""
+    names = dict(Unit.objects.values_list("pk", "name"))
+    chunk: list[Task] = []
+
+    def flush() -> Iterator[list[Any]]:
+        units: dict[int, UnitRows] = defaultdict(list)
+        for task_id, unit_id, role, person in (
+            TaskUnit.objects.filter(task_id__in=[t.pk for t in chunk])
+            .order_by("task_id", "position", "id")
+            .values_list("task_id", "unit_id", "role", "responsible_person")
+        ):
+            units[task_id].append((names[unit_id], role, person))
+        for task in chunk:
+            yield ledger_row(task, units.get(task.pk, []), today)
+
+    for task in ledger_export_queryset(tasks).iterator(chunk_size=EXPORT_CHUNK_SIZE):
+        chunk.append(task)
+        if len(chunk) >= EXPORT_CHUNK_SIZE:
+            yield from flush()
+            chunk = []
+    if chunk:
+        yield from flush()
 
 
 def _clean_text(text: str) -> str:
@@ -161,14 +188,13 @@ class _CellFactory:
             cell.quotePrefix = True
         return cell
 
-    def row(self, values: Iterable[Any]) -> list[Any]:
+    def row(self, values: Iterable[Any], row_idx: int) -> list[Any]:
         # Values are typed by column, so the cells are filled directly: openpyxl's own type
         # guessing costs a third of the write and would turn text starting with "=" into a formula.
         out: list[Any] = []
         for index, (column, value) in enumerate(zip(LEDGER_COLUMNS, values, strict=True)):
             if value is None or value == "":
-                out.append(None)
-                continue
+                continue  # an empty cell is simply not written
             if column.kind == "light":
                 cell = self.lights[value]
                 cell._value, cell.data_type = Light(value).label, "s"
@@ -184,6 +210,7 @@ class _CellFactory:
                 cell._value, cell.data_type = value, "d"
             else:
                 raise TypeError(f"cannot export {type(value).__name__} in column {column.header}")
+            cell.row, cell.column = row_idx, index + 1
             out.append(cell)
         return out
 
@@ -205,9 +232,11 @@ def ledger_workbook_write(*, tasks: QuerySet[Task], out: IO[bytes] | str, today:
     ws.append(header)
 
     cells = _CellFactory(ws)
+    # Our cells arrive typed, placed and styled: skip openpyxl's per-value conversion, which
+    # tries (and fails, by exception) to bind each cell object as a value first.
+    ws._values_to_row = lambda row, row_idx: row
     count = 0
-    for task in ledger_export_queryset(tasks).iterator(chunk_size=EXPORT_CHUNK_SIZE):
-        ws.append(cells.row(ledger_row(task, today)))
-        count += 1
+    for count, row in enumerate(_rows_in_chunks(tasks, today), start=1):
+        ws.append(cells.row(row, count + 1))
     wb.save(out)
     return count

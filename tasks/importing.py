@@ -536,17 +536,44 @@ def _fill_merges(rows: Iterator[list[Any]], merges: set[tuple[str, str]]) -> Ite
         yield line, values
 
 
+def _load_workbook(handle: Any, *, data_only: bool) -> Any:
+    """openpyxl's read-only workbook, minus its sizing pass.
+
+    openpyxl sizes each read-only sheet from its <dimension> element; a sheet without one
+    (anything openpyxl's write-only mode saved, our own exports included) is parsed once in
+    full just to find out. The importer reads every row anyway and never trusts that size, so
+    its sheets skip the pass.
+    """
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    class UnsizedSheet(ReadOnlyWorksheet):
+        def _get_size(self) -> None:
+            pass
+
+    class Reader(ExcelReader):
+        def read_worksheets(self) -> None:
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target not in self.valid_files or "chartsheet" in rel.Type:
+                    continue
+                ws = UnsizedSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                ws.sheet_state = sheet.state
+                self.wb._sheets.append(ws)
+
+    reader = Reader(handle, read_only=True, data_only=data_only)
+    reader.read()
+    return reader.wb
+
+
 def _xlsx_rows(source: LedgerSource) -> tuple[Iterator[tuple[int, list[Any]]], dict[tuple[int, int], str], Any]:
     import warnings
-
-    from openpyxl import load_workbook
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl warns about data validation and styles it drops
         # A file object: openpyxl would refuse a path by its extension; we go by content.
         handle = source.path.open("rb")
         try:
-            wb = load_workbook(handle, read_only=True, data_only=True)
+            wb = _load_workbook(handle, data_only=True)
         except Exception as exc:  # openpyxl raises many kinds on a malformed package
             handle.close()
             raise LedgerFileError(f"xlsx文件无法打开:{exc.__class__.__name__}") from None
@@ -561,7 +588,7 @@ def _xlsx_rows(source: LedgerSource) -> tuple[Iterator[tuple[int, list[Any]]], d
     formula_cells: dict[tuple[int, int], str] = {}
     if scan.has_formulas:
         # A second read, only for files that have formulas: where are they, and what are they?
-        formulas_wb = load_workbook(handle, read_only=True, data_only=False)
+        formulas_wb = _load_workbook(handle, data_only=False)
         formulas_ws = formulas_wb[sheet.title]
         formulas_ws.reset_dimensions()
         for r, row in enumerate(formulas_ws.iter_rows(values_only=True), start=1):

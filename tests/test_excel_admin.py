@@ -186,8 +186,8 @@ def test_ledger_download_is_filtered_by_what_the_user_sees(client, plan, coal_li
     assert client.post(url).status_code == 405
     client.force_login(office_user)
     assert len(read_numbers(client.get(url))) == 60
-    # session + user + groups, then the export's three queries
-    with django_assert_num_queries(6):
+    # session + user + groups, then the export's four queries
+    with django_assert_num_queries(7):
         response = client.get(url)
         b"".join(response.streaming_content)
 
