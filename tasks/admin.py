@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from tasks.admin_excel import LedgerExcelAdminMixin
 from tasks.models import (
     Measure,
     Milestone,
@@ -97,7 +98,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(LedgerExcelAdminMixin, admin.ModelAdmin):
     list_display = ("number", "title", "deadline_text", "deadline", "deadline_class", "status", "progress")
     list_display_links = ("number", "title")
     list_filter = (UnitFilter, CityFilter, "status", "deadline_class", "problem", "measure", "plan")

@@ -186,3 +186,11 @@ def leader(plan) -> User:
 @pytest.fixture
 def outsider(plan) -> User:
     return User.objects.create_user(username="outsider", password="pw-for-tests")
+
+
+@pytest.fixture(scope="session")
+def orm_beside_playwright() -> None:
+    """Playwright's sync API keeps an event loop in the test thread once the session-scoped
+    browser starts, so Django would refuse every later ORM call (the transactional flush at
+    teardown included). The tests' ORM calls are plain synchronous code: allow them."""
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
