@@ -174,3 +174,19 @@ def leader(plan) -> User:
 @pytest.fixture
 def outsider(plan) -> User:
     return User.objects.create_user(username="outsider", password="pw-for-tests")
+
+
+# --- Officials' workspace (issue 3) ------------------------------------------------------------
+
+
+@pytest.fixture
+def env_liaison(plan) -> User:
+    """Liaison of 省环保厅, the lead unit of many tasks (e.g. 12, where 太原市政府 is responsible)."""
+    return _user("env", Role.LIAISON, Unit.objects.get(name="省环保厅"))
+
+
+@pytest.fixture
+def evidence_storage(settings, tmp_path) -> Path:
+    """Uploaded evidence goes to a throw-away MEDIA_ROOT."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return Path(settings.MEDIA_ROOT)
