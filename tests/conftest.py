@@ -190,3 +190,9 @@ def evidence_storage(settings, tmp_path) -> Path:
     """Uploaded evidence goes to a throw-away MEDIA_ROOT."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     return Path(settings.MEDIA_ROOT)
+
+
+# Playwright's sync API keeps an asyncio loop registered on the main thread from the moment the
+# (session-wide) browser starts; Django then refuses every ORM call of the tests that follow,
+# although they are plain synchronous calls. The project has no async code for this to hide.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

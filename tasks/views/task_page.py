@@ -31,6 +31,16 @@ CHANGE_FIELDS = {
 }
 
 
+SUBJECTS = {"task": "任务", "units": "责任单位", "report": "进展报告", "extension": "延期申请",
+            "milestone": "工期节点", "unit": "责任单位"}
+
+
+def _subject_label(subject: str) -> str:
+    kind, _, ident = subject.partition(":")
+    label = SUBJECTS.get(kind, kind)
+    return f"{label} #{ident}" if ident and kind in {"report", "extension", "milestone"} else label
+
+
 def _latest_per_unit(task: Task) -> list[dict]:
     latest = {}
     for report in task.reports.all():  # newest week first
@@ -55,6 +65,9 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status_labels = dict(Task._meta.get_field("status").choices)
     for change in changes:
         change.field_label = CHANGE_FIELDS.get(change.field, change.field)
+        change.subject_label = _subject_label(change.subject)
+        if change.field.startswith("unit:"):  # task_set_units: one row per unit, "name|role|person"
+            change.field_label = "单位"
         if change.field == "status":
             change.old, change.new = status_labels.get(change.old, change.old), status_labels.get(change.new, change.new)
     return render(request, "tasks/task_page.html", {
