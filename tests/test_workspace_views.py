@@ -318,3 +318,20 @@ def test_office_queue_lists_pending_work_in_fixed_queries(client, cast, plan, dj
     assert tasks[0].title in html and "批准延期" not in html  # leaders read, only the office acts
     client.force_login(cast["taiyuan"])
     assert client.get(reverse("tasks:office_queue")).status_code == 403
+
+
+def test_demo_leaves_work_in_the_queues(client, settings, tmp_path):
+    from tasks.demo import demo_load
+
+    settings.MEDIA_ROOT = str(tmp_path / "demo-media")
+    with time_machine.travel(dt.datetime(2026, 11, 30, 10, tzinfo=CST), tick=False):
+        plan, created = demo_load()
+        assert created
+        statuses = set(plan.tasks.values_list("status", flat=True))
+        assert {"SIGNOFF_APPLIED", "LEAD_REVIEWED"} <= statuses
+        assert ExtensionRequest.objects.filter(status="PENDING").count() == 1
+        client.login(username="office", password="rectify-demo")
+        html = client.get(reverse("tasks:office_queue")).content.decode()
+        assert "暂无待验收的销号申请" not in html and "暂无待审批的延期申请" not in html
+        assert demo_load() == (plan, False)  # a second load changes nothing
+        assert ExtensionRequest.objects.count() == 1
