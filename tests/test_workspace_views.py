@@ -286,6 +286,8 @@ def test_task_page_shows_everything_and_its_query_count_is_fixed(client, cast, t
                  "太原进展", "现场照片.png", "SHA-256", "申请销号", "牵头单位审核通过", "变更记录",
                  "省水利厅", "王水利", "验收通过,进入公示", "延期申请", "督办情况"):
         assert text in html, text
+    history = html.split('id="changes"')[1]
+    assert "省水利厅|配合单位|王水利" in history and "牵头单位审核通过" in history and "太原进展" in history
     # More reports, evidence and history: the same number of queries.
     task_report_progress(task=task12, unit=cast["env"].unit, author=cast["env"], percent=60, text="牵头进展",
                          evidence=[png("二.png"), png("三.png")])
