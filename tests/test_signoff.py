@@ -168,3 +168,17 @@ def test_closed_task_refuses_reports_until_a_look_back_reopens_it(task12, taiyua
     reopened = task_reopen(task=task12, actor=office_user, reason="回头看发现反弹")
     assert reopened.status == TaskStatus.IN_PROGRESS and reopened.closed_on is None
     task_report_progress(task=task12, unit=taiyuan_liaison.unit, author=taiyuan_liaison, percent=90, text="再整改")
+
+
+def test_a_supporting_unit_reports_but_cannot_apply_or_ask_for_more_time(plan, coal_liaison):
+    from tasks.extensions import extension_request_create
+
+    task = Task.objects.get(plan=plan, number=7)  # 省煤炭工业厅 only supports
+    assert task.task_units.get(unit=coal_liaison.unit).role == "SUPPORTING"
+    task_report_progress(task=task, unit=coal_liaison.unit, author=coal_liaison, percent=30, text="配合推进")
+    with pytest.raises(PermissionDenied):
+        signoff_apply(task=task, actor=coal_liaison, evidence=[png()])
+    with pytest.raises(PermissionDenied):
+        extension_request_create(task=task, actor=coal_liaison, proposed_deadline=dt.date(2099, 1, 1), reason="x")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_PROGRESS and task.progress == 0  # supporting units do not weigh in

@@ -143,3 +143,24 @@ def test_liaison_reports_applies_lead_and_office_approve_and_task_closes(
         screenshot(mobile, "16-phone-report-form")
     finally:
         phone.close()
+
+
+def test_phone_user_is_warned_before_uploading_a_file_over_the_limit(page, live_server, plan, taiyuan_liaison,
+                                                                     settings, tmp_path):
+    settings.RECTIFY_EVIDENCE_MAX_BYTES = 1024
+    task = Task.objects.get(plan=plan, number=12)
+    big = tmp_path / "大照片.png"
+    big.write_bytes(png_bytes(200, 200) + b"\x00" * 4096)
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, live_server.url, "taiyuan")
+    page.goto(f"{live_server.url}/tasks/{task.pk}/report/")
+    page.fill("input[name=percent]", "50")
+    page.fill("textarea[name=text]", "进展")
+    page.set_input_files("input[name=evidence]", [str(big)])
+    assert "大照片.png" in page.locator("ul.chosen-files li.error").inner_text()
+    page.get_by_role("button", name="提交报送").click()
+    # The browser held the form back: no round trip, so no server-side error box either.
+    assert "超过大小上限" in page.eval_on_selector("input[name=evidence]", "e => e.validationMessage")
+    assert page.locator(".flash.error").count() == 0
+    assert not task.reports.exists()
+    screenshot(page, "17-phone-report-file-too-big")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -26,3 +27,9 @@ def int_or_none(raw: str | None) -> int | None:
         return int(raw)
     except (TypeError, ValueError):
         return -1  # a tampered version can only be stale
+
+
+def evidence_limits() -> dict[str, int]:
+    """What the file inputs tell the browser (the server checks again)."""
+    return {"bytes": settings.RECTIFY_EVIDENCE_MAX_BYTES, "files": settings.RECTIFY_EVIDENCE_MAX_FILES,
+            "mb": settings.RECTIFY_EVIDENCE_MAX_BYTES // (1024 * 1024)}

@@ -15,7 +15,7 @@ from tasks.forms import ProgressReportForm
 from tasks.models import ProgressReport, TaskStatus
 from tasks.permissions import user_may_report
 from tasks.services import StaleEditError, report_cutoff, report_week, task_report_progress
-from tasks.views.common import error_text, visible_task_or_404
+from tasks.views.common import error_text, evidence_limits, visible_task_or_404
 
 
 @require_http_methods(["GET", "POST"])
@@ -59,4 +59,5 @@ def report_file(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "tasks/report_form.html", {
         "task": task, "form": form, "unit": unit, "week": week, "cutoff": report_cutoff(week),
         "current": current, "history": history, "late_now": timezone.now() > report_cutoff(week),
+        "evidence_limits": evidence_limits(),
     }, status=400 if request.method == "POST" else 200)

@@ -19,7 +19,7 @@ from tasks.signoff import (
     signoff_office_verify,
     signoff_return,
 )
-from tasks.views.common import error_text, visible_task_or_404
+from tasks.views.common import error_text, evidence_limits, visible_task_or_404
 
 
 @require_http_methods(["GET", "POST"])
@@ -41,6 +41,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("tasks:detail", pk=task.pk)
     return render(request, "tasks/signoff_apply.html", {
         "task": task, "form": form, "evidence_count": task.evidence.count(),
+        "evidence_limits": evidence_limits(),
     }, status=400 if request.method == "POST" else 200)
 
 
