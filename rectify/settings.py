@@ -310,3 +310,17 @@ LOGGING = {
 RECTIFY_ACCOUNTABILITY_STAGE_DAYS = env_int("RECTIFY_ACCOUNTABILITY_STAGE_DAYS", 30)
 RECTIFY_ACCOUNTABILITY_OVERDUE_DAYS = env_int("RECTIFY_ACCOUNTABILITY_OVERDUE_DAYS", 90)
 RECTIFY_ACCOUNTABILITY_UPLOAD_MAX_MB = env_int("RECTIFY_ACCOUNTABILITY_UPLOAD_MAX_MB", 20)
+# --- Officials' workspace: evidence and sign-off (issue 3) ---------------------
+# Evidence files (佐证材料): one file at most this big; Office files (zip inside) may unpack
+# to at most RECTIFY_EVIDENCE_MAX_UNPACKED bytes, or they are refused as an archive bomb.
+RECTIFY_EVIDENCE_MAX_BYTES = env_int("RECTIFY_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+RECTIFY_EVIDENCE_MAX_UNPACKED = env_int("RECTIFY_EVIDENCE_MAX_UNPACKED", 200 * 1024 * 1024)
+RECTIFY_EVIDENCE_MAX_FILES = env_int("RECTIFY_EVIDENCE_MAX_FILES", 10)
+# 销号公示: the public notice lasts this many working days (Chinese calendar) after verification.
+RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS = env_int("RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS", 7)
+if RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS < 1:
+    raise ImproperlyConfigured("RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS must be at least 1")
+# Tasks whose public notice has ended are closed every morning (see tasks/jobs.py).
+CELERY_BEAT_SCHEDULE["signoff-close-due"] = {
+    "task": "tasks.jobs.signoff_close_due_job", "schedule": crontab(hour=6, minute=10),
+}

@@ -193,4 +193,54 @@ def demo_load(*, today: dt.date | None = None, historical: bool = False) -> tupl
         if created:
             history_simulate(plan, today=today if not historical else dt.date(2018, 12, 28))
             accountability_demo_load(today=today if not historical else dt.date(2018, 12, 28))
+    if created and not historical:
+        # Outside the transaction above: it writes evidence files to storage.
+        workspace_demo_seed(plan, today=today)
     return plan, created
+
+
+# --- Officials' workspace: work waiting in the queues -----------------------------------------
+
+def _demo_png() -> bytes:
+    """A real 8×8 green PNG, made here so the demo needs no binary file."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x2e\x8b\x57" * 8 for _ in range(8))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+def workspace_demo_seed(plan: Plan, *, today: dt.date) -> list[int]:
+    """Leave work in the queues, through the real services: one sign-off application awaiting
+    the lead unit (省环保厅), one awaiting the office's verification, one pending extension
+    request. Returns the task numbers used (empty if the demo users or tasks are missing)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tasks.extensions import extension_request_create
+    from tasks.signoff import signoff_apply, signoff_lead_review
+
+    users = {u.username: u for u in User.objects.filter(username__in=["liaison-taiyuan", "liaison-env"])}
+    if len(users) != 2:
+        return []
+    taiyuan, env = users["liaison-taiyuan"], users["liaison-env"]
+    candidates = list(
+        plan.tasks.filter(status=TaskStatus.IN_PROGRESS, task_units__unit=taiyuan.unit,
+                          task_units__role=TaskUnit.Role.RESPONSIBLE)
+        .filter(task_units__unit=env.unit, task_units__role=TaskUnit.Role.LEAD)
+        .exclude(deadline_class=DeadlineClass.LONG_TERM).order_by("number")[:3]
+    )
+    if len(candidates) < 3:
+        return []
+    applied, reviewed, extended = candidates
+    for task in (applied, reviewed):
+        signoff_apply(task=task, actor=taiyuan, comment="整改任务已完成,现场照片见附件,申请销号。",
+                      evidence=[SimpleUploadedFile("整改现场.png", _demo_png(), content_type="image/png")])
+    signoff_lead_review(task=reviewed, actor=env, comment="经审核,材料齐全,同意报办公室验收。")
+    proposed = max(extended.deadline or today, today) + dt.timedelta(days=90)
+    extension_request_create(task=extended, actor=taiyuan, proposed_deadline=proposed,
+                             reason="受冬季施工限制,部分工程需顺延至来年完成。", today=today)
+    return [t.number for t in candidates]

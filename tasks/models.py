@@ -380,3 +380,126 @@ class TaskChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} {self.field}: {self.old} → {self.new}"
+
+
+# --- Officials' workspace: evidence, sign-off trail, extension requests -----------------------
+
+
+class Evidence(models.Model):
+    """佐证材料: a file attached to a progress report or a sign-off application.
+
+    Stored under MEDIA_ROOT with a random name and the extension of its real type; served only
+    by the permission-checked download view, always as an attachment.
+    """
+
+    class Kind(models.TextChoices):
+        IMAGE = "IMAGE", "图片"
+        PDF = "PDF", "PDF文档"
+        OFFICE = "OFFICE", "Office文档"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="evidence")
+    unit = models.ForeignKey(Unit, verbose_name="提交单位", on_delete=models.PROTECT, related_name="+")
+    report = models.ForeignKey(
+        ProgressReport, verbose_name="进展报告", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="evidence",
+    )
+    signoff_step = models.ForeignKey(
+        "SignoffStep", verbose_name="销号环节", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="evidence",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="上传人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    file = models.FileField("文件", upload_to="evidence/", max_length=200)
+    original_name = models.CharField("原文件名", max_length=200)
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    content_type = models.CharField("MIME类型", max_length=120)
+    size = models.PositiveBigIntegerField("大小(字节)")
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    uploaded_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        verbose_name = "佐证材料"
+        verbose_name_plural = "佐证材料"
+        ordering = ["-uploaded_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class SignoffStep(models.Model):
+    """One transition of the sign-off (销号) machine: who, when, from where to where, and why."""
+
+    class Action(models.TextChoices):
+        APPLY = "APPLY", "申请销号"
+        LEAD_REVIEW = "LEAD_REVIEW", "牵头单位审核通过"
+        OFFICE_VERIFY = "OFFICE_VERIFY", "办公室验收通过"
+        CLOSE = "CLOSE", "公示期满销号"
+        RETURN = "RETURN", "退回"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="signoff_steps")
+    action = models.CharField("环节", max_length=20, choices=Action.choices)
+    from_status = models.CharField("原状态", max_length=20, choices=TaskStatus.choices)
+    to_status = models.CharField("新状态", max_length=20, choices=TaskStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name="操作单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField("时间")
+    comment = models.TextField("意见", blank=True)
+    onsite_checked_on = models.DateField("现场核查日期", null=True, blank=True)
+    onsite_note = models.TextField("现场核查情况", blank=True)
+    notice_ends_on = models.DateField("公示截止日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "销号环节"
+        verbose_name_plural = "销号环节"
+        ordering = ["task", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.get_action_display()}"
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: a unit proposes a new deadline; the office decides. The original one is kept."""
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "待审批"
+        APPROVED = "APPROVED", "已批准"
+        REJECTED = "REJECTED", "未批准"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="extension_requests")
+    unit = models.ForeignKey(Unit, verbose_name="申请单位", on_delete=models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    requested_at = models.DateTimeField("申请时间")
+    current_deadline = models.DateField("申请时的时限", null=True, blank=True)
+    proposed_deadline = models.DateField("申请延期至")
+    reason = models.TextField("延期理由")
+    status = models.CharField("审批状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="审批人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
+    decision_comment = models.TextField("审批意见", blank=True)
+
+    class Meta:
+        verbose_name = "延期申请"
+        verbose_name_plural = "延期申请"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"], condition=Q(status="PENDING"), name="extension_one_pending_per_task",
+                violation_error_message="该任务已有一项待审批的延期申请。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} → {self.proposed_deadline}"

@@ -12,11 +12,19 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from rectify.models import User
+from tasks.evidence import (
+    CheckedUpload,
+    evidence_check_all,
+    evidence_files_discard,
+    evidence_files_store,
+    evidence_rows_create,
+)
 from tasks.models import (
     DeadlineClass,
     Milestone,
@@ -302,13 +310,34 @@ def _rolled_up_progress(task: Task) -> int:
     return round(sum(latest.get(u, 0) for u in counted) / len(counted))
 
 
-@transaction.atomic
 def task_report_progress(
     *, task: Task, unit: Unit, author: User | None, percent: int, text: str,
     week: dt.date | None = None, expected_version: int | None = None,
-    now: dt.datetime | None = None,
+    now: dt.datetime | None = None, evidence: Sequence[UploadedFile] = (),
 ) -> ProgressReport:
-    """File (or, within the same week, correct) a unit's report on its part of a task."""
+    """File (or, within the same week, correct) a unit's report on its part of a task.
+
+    `evidence` files are checked by content first; they are written to storage before the
+    database transaction and removed again if the report is refused.
+    """
+    checked = evidence_check_all(evidence)
+    stored = evidence_files_store(task=task, checked=checked) if checked else []
+    try:
+        return _report_progress_locked(
+            task=task, unit=unit, author=author, percent=percent, text=text, week=week,
+            expected_version=expected_version, now=now, checked=checked, stored=stored,
+        )
+    except Exception:
+        evidence_files_discard(stored)
+        raise
+
+
+@transaction.atomic
+def _report_progress_locked(
+    *, task: Task, unit: Unit, author: User | None, percent: int, text: str,
+    week: dt.date | None, expected_version: int | None, now: dt.datetime | None,
+    checked: Sequence[CheckedUpload], stored: Sequence[str],
+) -> ProgressReport:
     now = now or timezone.now()
     week = week or report_week(timezone.localdate(now))
     current = Task.objects.select_for_update().get(pk=task.pk)
@@ -343,9 +372,12 @@ def task_report_progress(
             report.save()
     except IntegrityError:
         raise StaleEditError("本周报告刚被他人提交,请刷新后再修改。", code="stale") from None
+    files = evidence_rows_create(task=current, unit=unit, actor=author, checked=checked,
+                                 stored=stored, report=report)
     _record_field_changes(
         task=current, actor=author, subject=f"report:{report.pk}", before=before,
-        after={"percent": report.percent, "text": report.text},
+        after={"percent": report.percent, "text": report.text,
+               **({"evidence": "、".join(f.original_name for f in files)} if files else {})},
         note=f"{unit.name} {week:%Y-%m-%d}周{'(逾期报送)' if report.is_late else ''}", at=now,
     )
     rolled = _rolled_up_progress(current)

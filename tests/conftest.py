@@ -194,3 +194,23 @@ def orm_beside_playwright() -> None:
     browser starts, so Django would refuse every later ORM call (the transactional flush at
     teardown included). The tests' ORM calls are plain synchronous code: allow them."""
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+# --- Officials' workspace (issue 3) ------------------------------------------------------------
+
+
+@pytest.fixture
+def env_liaison(plan) -> User:
+    """Liaison of 省环保厅, the lead unit of many tasks (e.g. 12, where 太原市政府 is responsible)."""
+    return _user("env", Role.LIAISON, Unit.objects.get(name="省环保厅"))
+
+
+@pytest.fixture
+def evidence_storage(settings, tmp_path) -> Path:
+    """Uploaded evidence goes to a throw-away MEDIA_ROOT."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return Path(settings.MEDIA_ROOT)
+
+
+# Playwright's sync API keeps an asyncio loop registered on the main thread from the moment the
+# (session-wide) browser starts; Django then refuses every ORM call of the tests that follow,
+# although they are plain synchronous calls. The project has no async code for this to hide.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

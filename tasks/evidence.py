@@ -1,0 +1,226 @@
+"""Evidence files (佐证材料): checked by content, hashed, stored outside the web root.
+
+The type comes from the file's first bytes (magic numbers), never from its name or the
+browser's Content-Type; the name's extension must agree with the content. Office files are
+zip archives: they are unpacked in a stream and refused past a size limit (archive bombs),
+and macro-enabled ones are refused. Storage writes happen outside database transactions;
+`evidence_files_discard` removes them again when the database write fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+import unicodedata
+import uuid
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from rectify.models import User
+from tasks.models import Evidence, ProgressReport, SignoffStep, Task, Unit
+
+_CHUNK = 64 * 1024
+_MAX_ZIP_ENTRIES = 5000
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# kind, MIME type, the extension it is stored with, the extensions a name may carry.
+_IMAGE_TYPES = {
+    "jpeg": (Evidence.Kind.IMAGE, "image/jpeg", "jpg", {"jpg", "jpeg"}),
+    "png": (Evidence.Kind.IMAGE, "image/png", "png", {"png"}),
+    "gif": (Evidence.Kind.IMAGE, "image/gif", "gif", {"gif"}),
+    "webp": (Evidence.Kind.IMAGE, "image/webp", "webp", {"webp"}),
+    "pdf": (Evidence.Kind.PDF, "application/pdf", "pdf", {"pdf"}),
+}
+_OOXML = {
+    "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "ppt/": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"),
+}
+_OLE2_TYPES = {
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "ppt": "application/vnd.ms-powerpoint",
+}
+ALLOWED_EXTENSIONS = sorted(
+    {e for *_, names in _IMAGE_TYPES.values() for e in names} | {e for _, e in _OOXML.values()}
+    | set(_OLE2_TYPES)
+)
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    upload: UploadedFile
+    name: str
+    kind: str
+    content_type: str
+    extension: str
+    size: int
+    sha256: str
+
+
+def _clean_name(raw: str) -> str:
+    name = posixpath.basename((raw or "").replace("\\", "/"))
+    name = "".join(ch for ch in unicodedata.normalize("NFC", name) if unicodedata.category(ch)[0] != "C")
+    name = name.strip().strip(".") or "file"
+    if len(name) > 150:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 140] + dot + ext[:9]) if dot else name[:150]
+    return name
+
+
+def _name_extension(name: str) -> str:
+    _, dot, ext = name.rpartition(".")
+    return ext.lower() if dot else ""
+
+
+def _sniff(head: bytes) -> str | None:
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head.startswith(_OLE2):
+        return "ole2"
+    return None
+
+
+def _ooxml_type(upload: UploadedFile, name: str) -> tuple[str, str]:
+    """The MIME type and extension of an Office Open XML file, after unpacking it safely."""
+    limit = settings.RECTIFY_EVIDENCE_MAX_UNPACKED
+    upload.seek(0)
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            entries = archive.infolist()
+            if len(entries) > _MAX_ZIP_ENTRIES:
+                raise ValidationError(_("文件“%(name)s”包含的条目过多,疑似压缩炸弹,已拒收。") % {"name": name})
+            names = [e.filename for e in entries]
+            if "[Content_Types].xml" not in names:
+                raise ValidationError(_("文件“%(name)s”是压缩包而不是Office文档,已拒收。") % {"name": name})
+            if any(n.lower().endswith("vbaproject.bin") for n in names):
+                raise ValidationError(_("文件“%(name)s”含有宏,不接收含宏的Office文档。") % {"name": name})
+            total = 0
+            for entry in entries:
+                if entry.flag_bits & 0x1:
+                    raise ValidationError(_("文件“%(name)s”已加密,无法检查,已拒收。") % {"name": name})
+                # Count what really comes out, not what the header claims.
+                with archive.open(entry) as member:
+                    while chunk := member.read(_CHUNK):
+                        total += len(chunk)
+                        if total > limit:
+                            raise ValidationError(
+                                _("文件“%(name)s”解压后超过%(mb)s MB,疑似压缩炸弹,已拒收。")
+                                % {"name": name, "mb": limit // (1024 * 1024)}
+                            )
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError):
+        raise ValidationError(_("文件“%(name)s”已损坏,无法读取。") % {"name": name}) from None
+    for prefix, (mime, ext) in _OOXML.items():
+        if any(n.startswith(prefix) for n in names):
+            return mime, ext
+    raise ValidationError(_("文件“%(name)s”不是可识别的Office文档,已拒收。") % {"name": name})
+
+
+def evidence_check(upload: UploadedFile) -> CheckedUpload:
+    """Accept an image, a PDF or an Office document by its content; raise in Chinese otherwise."""
+    name = _clean_name(upload.name or "")
+    size = upload.size or 0
+    limit = settings.RECTIFY_EVIDENCE_MAX_BYTES
+    if size == 0:
+        raise ValidationError(_("文件“%(name)s”是空文件。") % {"name": name})
+    if size > limit:
+        raise ValidationError(
+            _("文件“%(name)s”超过大小上限(%(mb)s MB)。") % {"name": name, "mb": limit // (1024 * 1024)}
+        )
+    upload.seek(0)
+    head = upload.read(16)
+    sniffed = _sniff(head)
+    name_ext = _name_extension(name)
+    if sniffed in _IMAGE_TYPES:
+        kind, mime, ext, names = _IMAGE_TYPES[sniffed]
+    elif sniffed == "zip":
+        kind, (mime, ext) = Evidence.Kind.OFFICE, _ooxml_type(upload, name)
+        names = {ext}
+    elif sniffed == "ole2" and name_ext in _OLE2_TYPES:
+        kind, mime, ext, names = Evidence.Kind.OFFICE, _OLE2_TYPES[name_ext], name_ext, {name_ext}
+    else:
+        raise ValidationError(
+            _("文件“%(name)s”的内容不是允许的类型(JPG/PNG/GIF/WEBP图片、PDF、Word/Excel/PowerPoint文档)。")
+            % {"name": name}
+        )
+    if name_ext not in names:
+        raise ValidationError(
+            _("文件“%(name)s”的扩展名与内容不符(内容是.%(ext)s文件)。") % {"name": name, "ext": ext}
+        )
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks(_CHUNK):
+        digest.update(chunk)
+    upload.seek(0)
+    return CheckedUpload(upload=upload, name=name, kind=kind, content_type=mime, extension=ext,
+                         size=size, sha256=digest.hexdigest())
+
+
+def evidence_check_all(uploads: Sequence[UploadedFile]) -> list[CheckedUpload]:
+    if len(uploads) > settings.RECTIFY_EVIDENCE_MAX_FILES:
+        raise ValidationError(
+            _("一次最多上传%(n)s个文件。") % {"n": settings.RECTIFY_EVIDENCE_MAX_FILES}
+        )
+    return [evidence_check(u) for u in uploads]
+
+
+def evidence_files_store(*, task: Task, checked: Iterable[CheckedUpload]) -> list[str]:
+    """Write the files to storage (no transaction open: storage may be slow or remote)."""
+    stored: list[str] = []
+    try:
+        for item in checked:
+            item.upload.seek(0)
+            stored.append(default_storage.save(f"evidence/{task.pk}/{uuid.uuid4().hex}.{item.extension}",
+                                               item.upload))
+    except Exception:
+        evidence_files_discard(stored)
+        raise
+    return stored
+
+
+def evidence_files_discard(names: Iterable[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+
+
+def evidence_rows_create(
+    *, task: Task, unit: Unit, actor: User | None, checked: Sequence[CheckedUpload],
+    stored: Sequence[str], report: ProgressReport | None = None, signoff_step: SignoffStep | None = None,
+) -> list[Evidence]:
+    now = timezone.now()
+    rows = []
+    for item, name in zip(checked, stored, strict=True):
+        row = Evidence(
+            task=task, unit=unit, report=report, signoff_step=signoff_step, uploaded_by=actor,
+            file=name, original_name=item.name, kind=item.kind, content_type=item.content_type,
+            size=item.size, sha256=item.sha256, uploaded_at=now,
+        )
+        row.full_clean()
+        row.save()
+        rows.append(row)
+    return rows
+
+
+def download_name(evidence: Evidence) -> str:
+    """The name a download carries: the uploader's name, never with a misleading extension."""
+    stem = re.sub(r"[\r\n\"]", "", evidence.original_name)
+    return stem

@@ -1,0 +1,97 @@
+"""The task page: everything about one task, and the forms for what this user may do next."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from tasks.extensions import ExtensionRequest
+from tasks.forms import (
+    ExtensionDecisionForm,
+    SignoffDecisionForm,
+    SignoffReturnForm,
+    SignoffVerifyForm,
+)
+from tasks.lights import task_expected_progress, task_light
+from tasks.models import Task
+from tasks.permissions import task_unit_role, user_answers_for, user_is_office, user_may_report
+from tasks.signoff import notice_ends_on, signoff_next_actions
+from tasks.workspace_selectors import task_changes, task_page_get
+
+CHANGE_FIELDS = {
+    "created": "创建", "title": "任务", "target": "整改目标", "actions": "整改措施",
+    "deadline": "整改时限(日期)", "deadline_text": "整改时限", "deadline_class": "整改类型",
+    "original_deadline": "原定时限", "status": "状态", "progress": "完成率", "leading_official": "领办领导",
+    "closed_on": "销号日期", "measure_id": "重点举措", "problem_id": "督察反馈问题", "percent": "完成率",
+    "text": "进展情况", "evidence": "佐证材料", "proposed_deadline": "延期申请", "due_on": "节点日期",
+    "done_on": "节点完成日期", "deleted": "删除",
+}
+
+
+SUBJECTS = {"task": "任务", "units": "责任单位", "report": "进展报告", "extension": "延期申请",
+            "milestone": "工期节点", "unit": "责任单位"}
+
+
+def _subject_label(subject: str) -> str:
+    kind, _, ident = subject.partition(":")
+    label = SUBJECTS.get(kind, kind)
+    return f"{label} #{ident}" if ident and kind in {"report", "extension", "milestone"} else label
+
+
+def _latest_per_unit(task: Task) -> list[dict]:
+    latest = {}
+    for report in task.reports.all():  # newest week first
+        latest.setdefault(report.unit_id, report)
+    return [{"tu": tu, "report": latest.get(tu.unit_id)} for tu in task.task_units.all()]
+
+
+@require_GET
+@login_required
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        task = task_page_get(user=request.user, pk=pk)
+    except Task.DoesNotExist:
+        raise Http404 from None
+    user = request.user
+    today = timezone.localdate()
+    task._unit_roles = {tu.unit_id: tu.role for tu in task.task_units.all()}
+    steps = list(task.signoff_steps.all())
+    extensions = list(task.extension_requests.all())
+    pending_extension = next((e for e in extensions if e.status == ExtensionRequest.Status.PENDING), None)
+    changes = list(task_changes(task))
+    status_labels = dict(Task._meta.get_field("status").choices)
+    for change in changes:
+        change.field_label = CHANGE_FIELDS.get(change.field, change.field)
+        change.subject_label = _subject_label(change.subject)
+        if change.field.startswith("unit:"):  # task_set_units: one row per unit, "name|role|person"
+            change.field_label = "单位"
+        if change.field == "status":
+            change.old, change.new = status_labels.get(change.old, change.old), status_labels.get(change.new, change.new)
+    return render(request, "tasks/task_page.html", {
+        "task": task,
+        "light": task_light(task, today),
+        "expected": task_expected_progress(task, today),
+        "days_left": (task.deadline - today).days if task.deadline and not task.is_finished else None,
+        "units": _latest_per_unit(task),
+        "reports": task.reports.all(),
+        "evidence": task.evidence.all(),
+        "steps": steps,
+        "notice_ends_on": notice_ends_on(task),
+        "extensions": extensions,
+        "pending_extension": pending_extension,
+        "changes": changes,
+        "my_role": task_unit_role(task, user),
+        "may_report": user_may_report(task, user) and task.status != "CLOSED",
+        "may_request_extension": (user_answers_for(task, user) and not task.is_finished
+                                  and task.deadline is not None and pending_extension is None),
+        "is_office": user_is_office(user),
+        "actions": signoff_next_actions(task, user),
+        "decision_form": SignoffDecisionForm(initial={"version": task.version}),
+        "verify_form": SignoffVerifyForm(initial={"version": task.version}),
+        "return_form": SignoffReturnForm(initial={"version": task.version}),
+        "extension_form": ExtensionDecisionForm(),
+        "today": today,
+    })
