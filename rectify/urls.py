@@ -15,6 +15,8 @@ urlpatterns = [
          name="password_change_done"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("tasks/", include("tasks.urls")),
+    path("reports/", include("reports.urls")),
+    path("public/", include("reports.public_urls")),
     path("admin/", admin.site.urls),
 ]
 

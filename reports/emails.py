@@ -16,9 +16,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from reports.models import Delivery, Reminder, ReportKind
 from reports.selectors import dispatch_unit_section
-from reports.xlsx import dispatch_xlsx
-
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from reports.xlsx import XLSX_MIME, dispatch_xlsx
 
 
 def _dates(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -33,10 +31,19 @@ def _dates(snapshot: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def report_context(*, title: str, snapshot: dict[str, Any], unit: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the e-mail templates and the archive pages render a snapshot with."""
+    return {"title": title, "s": snapshot, "d": _dates(snapshot), "unit": unit}
+
+
+def report_body_template(kind: str) -> str:
+    return f"reports/email/_{'dispatch' if kind == ReportKind.DISPATCH else 'bulletin'}_body.html"
+
+
 def report_render(*, kind: str, title: str, snapshot: dict[str, Any],
                   unit: dict[str, Any] | None = None) -> tuple[str, str, str]:
     """(subject, text, html) of a dispatch or bulletin, or of one unit's dispatch section."""
-    context = {"title": title, "s": snapshot, "d": _dates(snapshot), "unit": unit}
+    context = report_context(title=title, snapshot=snapshot, unit=unit)
     name = "dispatch" if kind == ReportKind.DISPATCH else "bulletin"
     subject = render_to_string(f"reports/email/{name}_subject.txt", context)
     text = render_to_string(f"reports/email/{name}.txt", context)

@@ -348,9 +348,11 @@ def catch_up(*, now: dt.datetime | None = None) -> list[str]:
 
 
 def bulletin_due(*, now: dt.datetime | None = None) -> Report | None:
-    """The daily bulletin tick: issue this month's bulletin once its first working day has come."""
+    """The daily bulletin tick: on the month's first working day, issue its bulletin.
+    (A first working day missed altogether is the catch-up tick's business.)"""
     now = now or timezone.now()
-    if now < bulletin_slot(timezone.localdate(now)) or plan_current() is None:
+    slot = bulletin_slot(timezone.localdate(now))
+    if timezone.localdate(now) != slot.date() or now < slot or plan_current() is None:
         return None
     report, _created = report_issue(kind=ReportKind.BULLETIN, now=now)
     return report

@@ -15,6 +15,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
@@ -66,7 +67,7 @@ def dispatch_xlsx(snapshot: dict[str, Any]) -> bytes:
          ([m["number"], m["title"], m["unit"], m["from"] if m["from"] is not None else "", m["to"], m["text"]]
           for m in snapshot["moved"])),
         ("未按时报送", ("单位", "未报送任务序号", "逾期报送任务序号"),
-         ([u["unit"], "、".join(map(str, u["missing"])), "、".join(map(str, u.get("late", [])))]
+         ([u["unit"], "、".join(map(str, u.get("missing", []))), "、".join(map(str, u.get("late", [])))]
           for u in snapshot["units_missing"] + snapshot.get("units_late", []))),
     ])
 
