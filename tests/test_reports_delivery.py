@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from reports import jobs, services
-from reports.models import Delivery, Report, ReportKind
+from reports.models import Delivery, ReportKind
 from reports.selectors import bulletin_compile, dispatch_compile
 from tasks.models import Milestone, ProgressReport, Task, TaskUnit, Unit
 from tasks.services import task_report_progress

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 import time_machine
+from conftest import _user
 from django.core import mail
 from django.urls import reverse
 
-from conftest import _user
 from rectify.roles import Role
 from reports import services
 from reports.models import Delivery, Publication, Report, ReportKind, Resend
