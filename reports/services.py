@@ -118,10 +118,10 @@ def _next_number(kind: str, year: int) -> int:
     return Report.objects.filter(kind=kind, year=year).count() + 1
 
 
-def report_preview(*, kind: str, now: dt.datetime | None = None) -> dict[str, Any]:
+def report_preview(*, kind: str, now: dt.datetime | None = None, plan: Plan | None = None) -> dict[str, Any]:
     """Compile what would go out now, without saving or sending anything."""
     now = now or timezone.now()
-    plan = _plan()
+    plan = plan or _plan()
     period = report_period_for(kind=kind, now=now)
     existing = Report.objects.filter(kind=kind, period=period).values_list("number", flat=True).first()
     year, snapshot = _compile(kind=kind, plan=plan, period=period, now=now)
