@@ -31,9 +31,18 @@ def _dates(snapshot: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# A national dispatch can list ten thousand moves: the e-mail names the first ones, the
+# attached xlsx and the archived snapshot keep them all.
+EMAIL_LIST_LIMIT = 300
+
+
 def report_context(*, title: str, snapshot: dict[str, Any], unit: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the e-mail templates and the archive pages render a snapshot with."""
-    return {"title": title, "s": snapshot, "d": _dates(snapshot), "unit": unit}
+    shown, more = dict(snapshot), {}
+    for key, value in snapshot.items():
+        if key != "tasks" and isinstance(value, list) and len(value) > EMAIL_LIST_LIMIT:
+            shown[key], more[key] = value[:EMAIL_LIST_LIMIT], len(value) - EMAIL_LIST_LIMIT
+    return {"title": title, "s": shown, "more": more, "d": _dates(snapshot), "unit": unit}
 
 
 def report_body_template(kind: str) -> str:

@@ -214,3 +214,19 @@ def test_compiling_query_count_does_not_grow_with_tasks(cast):
     after = (_queries(dispatch), _queries(bulletin))
     assert before == after
     assert before[0] <= 8 and before[1] <= 8
+
+
+def test_long_lists_are_cut_in_the_email_but_kept_in_the_attachment(cast):
+    from reports.emails import EMAIL_LIST_LIMIT, report_render
+    from reports.xlsx import dispatch_xlsx
+
+    snapshot = dispatch_compile(plan=cast, week=dt.date(2018, 10, 8), as_of=at(2018, 10, 11), since=at(2018, 10, 4))
+    move = {"task_id": 1, "number": 1, "title": "任务", "unit_id": 1, "unit": "单位", "from": 1, "to": 2, "text": "x"}
+    snapshot["moved"] = [{**move, "text": f"第{i}条"} for i in range(EMAIL_LIST_LIMIT + 25)]
+    _subject, text, html = report_render(kind=ReportKind.DISPATCH, title="t", snapshot=snapshot)
+    for part in (text, html):
+        assert "另有25项,详见附件" in part
+    assert text.count("1% → 2%") == EMAIL_LIST_LIMIT
+    assert f"第{EMAIL_LIST_LIMIT - 1}条" in html and f"第{EMAIL_LIST_LIMIT}条" not in html
+    sheet = openpyxl.load_workbook(io.BytesIO(dispatch_xlsx(snapshot)), read_only=True)["本周进展变化"]
+    assert len(list(sheet.iter_rows())) == 1 + EMAIL_LIST_LIMIT + 25
