@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
+from pathlib import Path
 
 import pytest
 import time_machine
+from conftest import CHROMIUM, _user, missing_service, screenshot
 
-from conftest import _user, screenshot
 from rectify.roles import Role
 from reports import services
 from reports.models import ReportKind
@@ -26,17 +26,24 @@ def _login(page, live_server, username: str) -> None:
     page.wait_for_url(f"{live_server.url}/tasks/")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def orm_beside_playwright():
-    """Playwright's sync API keeps an event loop running in this thread; Django then refuses the
-    ORM. The test drives a browser against a live server: no async code of ours runs here."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+@pytest.fixture
+def own_page(live_server):
+    """A browser of this test only. The session-wide `browser` fixture keeps Playwright's event
+    loop alive after its tests, and Django then refuses the ORM to every later test in the
+    session (SynchronousOnlyOperation); a function-scoped one stops its loop on exit."""
+    if not Path(CHROMIUM).exists():
+        missing_service(f"needs Debian's Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM,
+                                     args=["--headless", "--no-sandbox", "--disable-gpu"])
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        yield page
+        context.close()
+        browser.close()
 
 
 @pytest.fixture
@@ -53,7 +60,8 @@ def issued(plan, office_user, leader, coal_liaison, taiyuan_liaison):
     return dispatch
 
 
-def test_archive_dispatch_and_public_page(issued, page, live_server):
+def test_archive_dispatch_and_public_page(issued, own_page, live_server):
+    page = own_page
     dispatch = issued
     _login(page, live_server, "office")
     page.click("text=调度与通报")
