@@ -187,3 +187,20 @@ def test_time_limits_and_backoff_stay_below_the_visibility_timeout():
     assert jobs.COMPILE_TIME_LIMIT < visibility
     assert max(jobs.retry_backoff(n) for n in range(jobs.DELIVERY_MAX_RETRIES + 1)) < visibility
     assert jobs.delivery_send_job.time_limit == jobs.DELIVERY_TIME_LIMIT
+
+
+def test_a_dispatch_before_the_cutoff_covers_the_previous_week():
+    assert periods.dispatch_week(at(2018, 10, 16, 10, 0)) == dt.date(2018, 10, 8)   # Tuesday
+    assert periods.dispatch_week(at(2018, 10, 17, 17, 59)) == dt.date(2018, 10, 8)  # Wednesday before 18:00
+    assert periods.dispatch_week(at(2018, 10, 17, 18, 0)) == dt.date(2018, 10, 15)
+    assert periods.dispatch_slot(at(2018, 10, 16, 10, 0)) == at(2018, 10, 18, 9, 0)  # Thursday 09:00
+
+
+def test_supervision_section_is_empty_until_the_model_exists(cast):
+    from django.apps import apps
+
+    from reports.selectors import supervision_actions_between
+
+    has_model = any(m.__name__ == "SupervisionAction" for m in apps.get_app_config("tasks").get_models())
+    actions = supervision_actions_between(plan=cast, since=at(2018, 10, 4), until=at(2018, 10, 11))
+    assert actions == [] if not has_model else isinstance(actions, list)
