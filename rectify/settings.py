@@ -324,3 +324,62 @@ if RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS < 1:
 CELERY_BEAT_SCHEDULE["signoff-close-due"] = {
     "task": "tasks.jobs.signoff_close_due_job", "schedule": crontab(hour=6, minute=10),
 }
+# --- Dispatches, bulletins, reminders (reports/) ------------------------------
+# Weekday as in Python (Monday is 0): the dispatch goes out Thursday 09:00 by default.
+RECTIFY_DISPATCH_WEEKDAY = env_int("RECTIFY_DISPATCH_WEEKDAY", 3)
+RECTIFY_DISPATCH_HOUR = env_int("RECTIFY_DISPATCH_HOUR", 9)
+RECTIFY_BULLETIN_HOUR = env_int("RECTIFY_BULLETIN_HOUR", 9)
+RECTIFY_REMINDER_HOUR = env_int("RECTIFY_REMINDER_HOUR", 8)
+RECTIFY_PUBLICATION_WEEKDAY = env_int("RECTIFY_PUBLICATION_WEEKDAY", 4)
+RECTIFY_PUBLICATION_DRAFT_HOUR = env_int("RECTIFY_PUBLICATION_DRAFT_HOUR", 15)
+# Reminders: days before a deadline; escalation after so many days overdue.
+RECTIFY_DEADLINE_REMINDER_DAYS = (7, 3, 1)
+RECTIFY_ESCALATE_HEAD_AFTER_DAYS = env_int("RECTIFY_ESCALATE_HEAD_AFTER_DAYS", 7)
+RECTIFY_ESCALATE_OFFICE_AFTER_DAYS = env_int("RECTIFY_ESCALATE_OFFICE_AFTER_DAYS", 14)
+# A delivery "claimed" longer than this was lost with its worker: the sweeper sends it again.
+# It must exceed the send job's hard time limit (reports/jobs.py: DELIVERY_TIME_LIMIT = 120 s).
+RECTIFY_CLAIM_STALE_SECONDS = env_int("RECTIFY_CLAIM_STALE_SECONDS", 900)
+for _name in ("RECTIFY_DISPATCH_HOUR", "RECTIFY_BULLETIN_HOUR", "RECTIFY_REMINDER_HOUR",
+              "RECTIFY_PUBLICATION_DRAFT_HOUR"):
+    if not (0 <= globals()[_name] <= 23) or 1 <= globals()[_name] < 4:
+        raise ImproperlyConfigured(f"{_name} must be an hour 0-23 outside 01:00-04:00 (maintenance window)")
+for _name in ("RECTIFY_DISPATCH_WEEKDAY", "RECTIFY_PUBLICATION_WEEKDAY"):
+    if not 0 <= globals()[_name] <= 6:
+        raise ImproperlyConfigured(f"{_name} must be 0 (Monday) to 6 (Sunday)")
+
+
+def _cron_weekday(python_weekday: int) -> int:
+    """Celery's crontab counts Sunday as 0; Python's weekday() counts Monday as 0."""
+    return (python_weekday + 1) % 7
+
+
+CELERY_BEAT_SCHEDULE.update({
+    "reports-dispatch-weekly": {
+        "task": "reports.jobs.dispatch_weekly",
+        "schedule": crontab(minute=0, hour=RECTIFY_DISPATCH_HOUR,
+                            day_of_week=_cron_weekday(RECTIFY_DISPATCH_WEEKDAY)),
+    },
+    # Daily: the job itself knows whether today is the month's first working day.
+    "reports-bulletin-monthly": {
+        "task": "reports.jobs.bulletin_monthly",
+        "schedule": crontab(minute=0, hour=RECTIFY_BULLETIN_HOUR),
+    },
+    "reports-reminders-daily": {
+        "task": "reports.jobs.reminders_daily",
+        "schedule": crontab(minute=30, hour=RECTIFY_REMINDER_HOUR),
+    },
+    "reports-publication-draft": {
+        "task": "reports.jobs.publication_draft_weekly",
+        "schedule": crontab(minute=0, hour=RECTIFY_PUBLICATION_DRAFT_HOUR,
+                            day_of_week=_cron_weekday(RECTIFY_DISPATCH_WEEKDAY)),
+    },
+    # Catch-up: whatever fell due while beat was down goes out now, once.
+    "reports-catch-up": {
+        "task": "reports.jobs.catch_up",
+        "schedule": crontab(minute="7,22,37,52", hour="0,4-23"),
+    },
+    "reports-sweep-deliveries": {
+        "task": "reports.jobs.deliveries_sweep",
+        "schedule": crontab(minute="*/5", hour="0,4-23"),
+    },
+})

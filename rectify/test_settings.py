@@ -14,3 +14,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
+
+# Jobs queued from tests run in-process unless a test talks to a real worker (that worker's
+# environment sets CELERY_TASK_ALWAYS_EAGER=0; see the celery_worker_process fixture).
+from rectify.env import env_bool  # noqa: E402
+
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+# A test worker may use a test-only e-mail backend (a slow or failing one).
+if os.environ.get("RECTIFY_TEST_EMAIL_BACKEND"):
+    EMAIL_BACKEND = os.environ["RECTIFY_TEST_EMAIL_BACKEND"]

@@ -1,0 +1,214 @@
+"""周调度、月通报、提醒和信息公开: what was compiled, what was sent to whom, and what was published.
+
+Exactly-once rests on the database, never on "check then act":
+- one `Report` per (kind, period): a second beat tick or a retried job hits the unique constraint;
+- one `Delivery` per (report, round, recipient), claimed by a conditional update before sending;
+- one `Reminder` per (kind, unit, key): the sent-log of reminders and escalations.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ReportKind(models.TextChoices):
+    DISPATCH = "dispatch", "周调度"
+    BULLETIN = "bulletin", "月通报"
+
+
+class Report(models.Model):
+    """One weekly dispatch or monthly bulletin, kept as sent: content and data snapshot."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "定时任务"
+        CATCH_UP = "catch_up", "补发(定时任务恢复后)"
+        OFFICE = "office", "办公室手动生成"
+
+    kind = models.CharField("类型", max_length=20, choices=ReportKind.choices)
+    period = models.CharField(
+        "期间", max_length=20,
+        help_text="周调度:报送周的周一(2018-10-01);月通报:印发月份(2018-10)。",
+    )
+    plan = models.ForeignKey("tasks.Plan", verbose_name="整改方案", on_delete=models.PROTECT,
+                             related_name="reports")
+    year = models.PositiveSmallIntegerField("年度")
+    number = models.PositiveSmallIntegerField("期号")
+    title = models.CharField("标题", max_length=200)
+    as_of = models.DateTimeField("数据截至")
+    snapshot = models.JSONField("数据快照")
+    subject = models.CharField("邮件主题", max_length=200)
+    body_text = models.TextField("正文(纯文本)")
+    body_html = models.TextField("正文(HTML)")
+    xlsx = models.BinaryField("台账(xlsx)")
+    trigger = models.CharField("生成方式", max_length=20, choices=Trigger.choices)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "调度与通报"
+        verbose_name_plural = "调度与通报"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "period"], name="report_once_per_kind_period"),
+            models.UniqueConstraint(fields=["kind", "year", "number"], name="report_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def issue_label(self) -> str:
+        """How officials cite it: "2018年第3期"."""
+        return f"{self.year}年第{self.number}期"
+
+
+class Resend(models.Model):
+    """An explicit re-send by the office: recorded, with who, when and why."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="resends")
+    round = models.PositiveSmallIntegerField("轮次")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True,
+                              on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField("原因", max_length=200)
+    only_failed = models.BooleanField("仅重发失败的", default=False)
+    at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "重发记录"
+        verbose_name_plural = "重发记录"
+        ordering = ["-at"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "round"], name="resend_round_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} 第{self.round}次重发"
+
+
+class Reminder(models.Model):
+    """The sent-log of reminders and escalations: a row exists once per (kind, unit, key)."""
+
+    class Kind(models.TextChoices):
+        DEADLINE_7 = "deadline_7", "距整改时限7天"
+        DEADLINE_3 = "deadline_3", "距整改时限3天"
+        DEADLINE_1 = "deadline_1", "距整改时限1天"
+        REPORT_MISSING = "report_missing", "本周进展未报送"
+        OVERDUE_LIAISON = "overdue_liaison", "逾期·提醒联络员"
+        OVERDUE_HEAD = "overdue_head", "逾期未改·提醒单位主要负责人"
+        OVERDUE_OFFICE = "overdue_office", "逾期未改·报办公室"
+
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    unit = models.ForeignKey("tasks.Unit", verbose_name="单位", on_delete=models.CASCADE,
+                             related_name="reminders")
+    task = models.ForeignKey("tasks.Task", verbose_name="整改任务", null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="reminders")
+    # What makes it "the same reminder": the task and its deadline, or the reporting week.
+    key = models.CharField("键", max_length=60)
+    context = models.JSONField("内容")
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "提醒记录"
+        verbose_name_plural = "提醒记录"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "unit", "key"], name="reminder_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.unit} {self.key}"
+
+
+class Delivery(models.Model):
+    """The outbox: one e-mail to one recipient, claimed by a conditional update before sending."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待发送"
+        CLAIMED = "claimed", "发送中"
+        SENT = "sent", "已发送"
+        FAILED = "failed", "发送失败"
+
+    class Audience(models.TextChoices):
+        WHOLE = "whole", "全文"
+        UNIT = "unit", "本单位部分"
+        REMINDER = "reminder", "提醒"
+
+    report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="deliveries")
+    reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="deliveries")
+    round = models.PositiveSmallIntegerField("轮次", default=0, help_text="0 为首次发送,其后为重发。")
+    audience = models.CharField("内容", max_length=20, choices=Audience.choices)
+    unit = models.ForeignKey("tasks.Unit", verbose_name="单位", null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    recipient = models.EmailField("收件人")
+    recipient_name = models.CharField("收件人姓名", max_length=100, blank=True)
+    subject = models.CharField("主题", max_length=200)
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    claim_token = models.UUIDField("认领标记", null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField("认领时间", null=True, blank=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+    last_error = models.TextField("最近错误", blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "发件记录"
+        verbose_name_plural = "发件记录"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "round", "recipient"], condition=models.Q(report__isnull=False),
+                name="delivery_once_per_report_round_recipient",
+            ),
+            models.UniqueConstraint(
+                fields=["reminder", "recipient"], condition=models.Q(reminder__isnull=False),
+                name="delivery_once_per_reminder_recipient",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(report__isnull=False, reminder__isnull=True)
+                | models.Q(report__isnull=True, reminder__isnull=False),
+                name="delivery_of_report_or_reminder",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "claimed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.subject}"
+
+
+class Publication(models.Model):
+    """信息公开: the weekly progress publication (Fridays), public once the publicity group approves.
+
+    `snapshot` holds only what may be public: task numbers, titles, lead units, official
+    deadline wording, public status wording. Never people, phones, e-mails or report texts.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        APPROVED = "approved", "已审核发布"
+
+    plan = models.ForeignKey("tasks.Plan", verbose_name="整改方案", on_delete=models.PROTECT,
+                             related_name="publications")
+    week = models.DateField("公开周(周一)", unique=True)
+    publish_on = models.DateField("发布日期")
+    title = models.CharField("标题", max_length=200)
+    intro = models.TextField("导语", blank=True)
+    snapshot = models.JSONField("公开内容")
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审核人", null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_at = models.DateTimeField("审核时间", null=True, blank=True)
+    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "信息公开"
+        verbose_name_plural = "信息公开"
+        ordering = ["-week"]
+
+    def __str__(self) -> str:
+        return self.title

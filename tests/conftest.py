@@ -214,3 +214,46 @@ def evidence_storage(settings, tmp_path) -> Path:
 # (session-wide) browser starts; Django then refuses every ORM call of the tests that follow,
 # although they are plain synchronous calls. The project has no async code for this to hide.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@pytest.fixture
+def celery_worker_factory(redis_url: str, transactional_db, tmp_path):
+    """Start (and restart) real `celery worker` processes on Redis sharing the test database,
+    each with extra environment (e.g. EMAIL_URL=file:///… to count the e-mails it sends).
+    Logs go to files under tmp_path, never to an unread pipe that could fill and block."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"].endswith("sqlite3"):
+        missing_service("a worker process cannot share the in-memory SQLite test database; use PostgreSQL")
+    started: list[tuple[subprocess.Popen, object]] = []
+
+    def start(extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+        env = {
+            **os.environ,
+            "DATABASE_URL": (
+                f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
+                f"{db['PORT'] or 5432}/{db['NAME']}"
+            ),
+            "REDIS_URL": redis_url,
+            "DJANGO_SETTINGS_MODULE": "rectify.test_settings",
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            **(extra_env or {}),
+        }
+        n = len(started)
+        log = open(tmp_path / f"worker-{n}.log", "w")  # noqa: SIM115 (closed at teardown)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "rectify", "worker", "--pool", "solo",
+             "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip",
+             "--hostname", f"test-worker-{n}@%h"],
+            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+        )
+        started.append((proc, log))
+        return proc
+
+    yield start
+    for proc, log in started:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()

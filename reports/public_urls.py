@@ -1,0 +1,8 @@
+from django.urls import path
+
+from reports.views import public
+
+app_name = "public"
+urlpatterns = [
+    path("", public.public_page, name="home"),
+]

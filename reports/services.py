@@ -1,0 +1,517 @@
+"""Writes of the reports app: issue a dispatch or bulletin once, send each e-mail once.
+
+- `report_issue` compiles outside the transaction (it only reads), then inserts the `Report`
+  and its deliveries in one transaction; the unique constraint on (kind, period) makes a second
+  beat tick, a retried job or a racing worker find the existing report instead of a new one.
+- `delivery_send` claims one delivery with a conditional update and checks the row count;
+  only the claimant sends. Transient errors put it back to "pending" for a retry with backoff;
+  anything else marks it "failed" for the outbox.
+- `deliveries_sweep` releases deliveries stuck in "claimed" (their worker died) and re-queues
+  deliveries that never left "pending".
+
+Limit, stated plainly: if a worker dies after the SMTP server accepted a message but before
+the row says "sent", the sweeper sends it again. The Message-ID stays the same, so mail systems
+can recognise the duplicate; no design without a two-phase commit with SMTP can do better.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import logging
+import smtplib
+import socket
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from rectify.models import User
+from reports import selectors
+from reports.emails import delivery_message, reminder_render, report_render
+from reports.models import Delivery, Publication, Reminder, Report, ReportKind, Resend
+from reports.periods import (
+    bulletin_period,
+    bulletin_reviewed_month,
+    bulletin_slot,
+    dispatch_period,
+    dispatch_slot,
+    dispatch_week,
+    publication_day,
+)
+from reports.xlsx import bulletin_xlsx, dispatch_xlsx
+from tasks.lights import SIGNOFF_STATUSES
+from tasks.models import FINISHED_STATUSES, Plan, ProgressReport, Task, TaskStatus, TaskUnit
+from tasks.selectors import plan_current
+from tasks.services import report_cutoff, report_week
+
+logger = logging.getLogger(__name__)
+
+
+class TransientMailError(Exception):
+    """Sending failed for a reason that may pass (SMTP 4xx, connection, timeout): retry."""
+
+
+class NoPlanError(ValidationError):
+    pass
+
+
+# --- Compiling ---------------------------------------------------------------------------------
+
+
+def _plan() -> Plan:
+    plan = plan_current()
+    if plan is None:
+        raise NoPlanError("尚未导入整改方案,无法生成调度或通报。")
+    return plan
+
+
+def _dispatch_title(year: int, number: int, week: dt.date) -> str:
+    end = week + dt.timedelta(days=6)
+    return f"{year}年第{number}期周调度({week.month}月{week.day}日—{end.month}月{end.day}日)"
+
+
+def _bulletin_title(year: int, number: int, period: str) -> str:
+    first, _last = bulletin_reviewed_month(period)
+    return f"{year}年第{number}期月通报({first.year}年{first.month}月整改情况)"
+
+
+def report_period_for(*, kind: str, now: dt.datetime) -> str:
+    if kind == ReportKind.DISPATCH:
+        return dispatch_period(dispatch_week(now))
+    return bulletin_period(timezone.localdate(now))
+
+
+def _compile(*, kind: str, plan: Plan, period: str, now: dt.datetime) -> tuple[int, dict[str, Any]]:
+    """(year, snapshot without its issue number). Reads only."""
+    if kind == ReportKind.DISPATCH:
+        week = dt.date.fromisoformat(period)
+        previous = (
+            Report.objects.filter(kind=ReportKind.DISPATCH, plan=plan, period__lt=period)
+            .order_by("-period").values_list("as_of", flat=True).first()
+        )
+        since = previous or now - dt.timedelta(days=7)
+        return week.year, selectors.dispatch_compile(plan=plan, week=week, as_of=now, since=since)
+    year = int(period[:4])
+    return year, selectors.bulletin_compile(plan=plan, period=period, as_of=now, number=0)
+
+
+def _finish(*, kind: str, year: int, number: int, period: str, snapshot: dict[str, Any]) -> dict[str, Any]:
+    """Title, rendered e-mail and xlsx once the issue number is known."""
+    if kind == ReportKind.DISPATCH:
+        title = _dispatch_title(year, number, dt.date.fromisoformat(period))
+    else:
+        snapshot = {**snapshot, "number": number, "issue_label": f"{year}年第{number}期"}
+        title = _bulletin_title(year, number, period)
+    subject, text, html = report_render(kind=kind, title=title, snapshot=snapshot)
+    xlsx = dispatch_xlsx(snapshot) if kind == ReportKind.DISPATCH else bulletin_xlsx(snapshot)
+    return {"title": title, "snapshot": snapshot, "subject": subject, "body_text": text,
+            "body_html": html, "xlsx": xlsx}
+
+
+def _next_number(kind: str, year: int) -> int:
+    return Report.objects.filter(kind=kind, year=year).count() + 1
+
+
+def report_preview(*, kind: str, now: dt.datetime | None = None, plan: Plan | None = None) -> dict[str, Any]:
+    """Compile what would go out now, without saving or sending anything."""
+    now = now or timezone.now()
+    plan = plan or _plan()
+    period = report_period_for(kind=kind, now=now)
+    existing = Report.objects.filter(kind=kind, period=period).values_list("number", flat=True).first()
+    year, snapshot = _compile(kind=kind, plan=plan, period=period, now=now)
+    number = existing or _next_number(kind, year)
+    return {"kind": kind, "period": period, "year": year, "number": number, "exists": existing is not None,
+            **_finish(kind=kind, year=year, number=number, period=period, snapshot=snapshot)}
+
+
+def _recipients(kind: str, snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    """Whole text to the office and leaders; a dispatch's unit section to each unit's liaisons;
+    a bulletin whole to the liaisons too. Each address once per round."""
+    seen: set[str] = set()
+    out: list[dict[str, Any]] = []
+
+    def add(email: str, name: str, audience: str, unit_id: int | None = None) -> None:
+        key = email.strip().lower()
+        if key and key not in seen:
+            seen.add(key)
+            out.append({"recipient": email, "recipient_name": name, "audience": audience, "unit_id": unit_id})
+
+    for email, name in selectors.recipients_office() + selectors.recipients_leaders():
+        add(email, name, Delivery.Audience.WHOLE)
+    liaisons = selectors.recipients_liaisons_by_unit()
+    for unit_id in selectors.dispatch_units_with_tasks(snapshot):
+        for email, name in liaisons.get(unit_id, []):
+            if kind == ReportKind.DISPATCH:
+                add(email, name, Delivery.Audience.UNIT, unit_id)
+            else:
+                add(email, name, Delivery.Audience.WHOLE, unit_id)
+    return out
+
+
+def _subject_for(report: Report, audience: str, unit_id: int | None) -> str:
+    if audience == Delivery.Audience.UNIT and unit_id is not None:
+        unit = report.snapshot["units"].get(str(unit_id), {})
+        return f"{report.subject}({unit.get('name', '')}部分)"[:200]
+    return report.subject
+
+
+def report_issue(
+    *, kind: str, now: dt.datetime | None = None, period: str | None = None,
+    trigger: str = Report.Trigger.SCHEDULE, actor: User | None = None,
+) -> tuple[Report, bool]:
+    """Issue the dispatch or bulletin of a period, once. Returns (report, created)."""
+    now = now or timezone.now()
+    period = period or report_period_for(kind=kind, now=now)
+    existing = Report.objects.filter(kind=kind, period=period).first()
+    if existing is not None:
+        return existing, False
+    plan = _plan()
+    year, snapshot = _compile(kind=kind, plan=plan, period=period, now=now)
+    for _attempt in range(3):
+        with transaction.atomic():
+            number = _next_number(kind, year)
+            content = _finish(kind=kind, year=year, number=number, period=period, snapshot=snapshot)
+            try:
+                with transaction.atomic():
+                    report = Report.objects.create(
+                        kind=kind, period=period, plan=plan, year=year, number=number, as_of=now,
+                        trigger=trigger, triggered_by=actor, **content,
+                    )
+            except IntegrityError:
+                existing = Report.objects.filter(kind=kind, period=period).first()
+                if existing is not None:
+                    return existing, False  # another run issued it first
+                continue  # the issue number was taken by another period: count again
+            deliveries = Delivery.objects.bulk_create(
+                Delivery(report=report, round=0, subject=_subject_for(report, r["audience"], r["unit_id"]),
+                         recipient=r["recipient"], recipient_name=r["recipient_name"][:100],
+                         audience=r["audience"], unit_id=r["unit_id"])
+                for r in _recipients(kind, content["snapshot"])
+            )
+            deliveries_enqueue_on_commit(d.pk for d in deliveries)
+            logger.info("issued %s %s (%s) with %d deliveries", kind, period, report.title, len(deliveries))
+            return report, True
+    raise RuntimeError(f"could not number {kind} {period} after 3 attempts")
+
+
+@transaction.atomic
+def report_resend(*, report: Report, actor: User, reason: str, only_failed: bool) -> Resend:
+    """An explicit re-send by the office, recorded: who, when, why, to whom."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("请说明重发原因。")
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    latest: dict[str, Delivery] = {}
+    for d in report.deliveries.order_by("round", "id"):
+        latest[d.recipient.lower()] = d
+    targets = [d for d in latest.values() if not only_failed or d.status == Delivery.Status.FAILED]
+    if not targets:
+        raise ValidationError("没有需要重发的收件人。" if only_failed else "该期没有收件人。")
+    round_ = (report.resends.aggregate(m=Max("round"))["m"] or 0) + 1
+    resend = Resend(report=report, round=round_, actor=actor, reason=reason[:200], only_failed=only_failed)
+    resend.full_clean()
+    resend.save()
+    deliveries = Delivery.objects.bulk_create(
+        Delivery(report=report, round=round_, subject=d.subject, recipient=d.recipient,
+                 recipient_name=d.recipient_name, audience=d.audience, unit_id=d.unit_id)
+        for d in targets
+    )
+    deliveries_enqueue_on_commit(d.pk for d in deliveries)
+    return resend
+
+
+# --- Sending -------------------------------------------------------------------------------------
+
+_TRANSIENT_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.ETIMEDOUT,
+                     errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EPIPE}
+
+
+def mail_error_is_transient(exc: BaseException) -> bool:
+    """SMTP 4xx, dropped or refused connections, timeouts and DNS hiccups pass; 5xx do not."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code < 500 for code, _msg in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return False
+    if isinstance(exc, smtplib.SMTPException | ConnectionError | TimeoutError | socket.gaierror):
+        return True
+    return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS
+
+
+def delivery_send(*, delivery_id: int, last_attempt: bool = False) -> str:
+    """Send one delivery if this call wins the claim. Returns "sent", "skipped", "pending"
+    (transient error, raised as TransientMailError) or "failed". Never inside a transaction."""
+    token = uuid.uuid4()
+    claimed = Delivery.objects.filter(id=delivery_id, status=Delivery.Status.PENDING).update(
+        status=Delivery.Status.CLAIMED, claim_token=token, claimed_at=timezone.now(),
+        attempts=F("attempts") + 1,
+    )
+    if claimed != 1:
+        return "skipped"  # sent already, being sent, or failed for good
+    delivery = Delivery.objects.select_related("report", "reminder").get(id=delivery_id)
+    try:
+        delivery_message(delivery).send()
+    except Exception as exc:
+        transient = mail_error_is_transient(exc)
+        retry = transient and not last_attempt
+        Delivery.objects.filter(id=delivery_id, claim_token=token).update(
+            status=Delivery.Status.PENDING if retry else Delivery.Status.FAILED,
+            claim_token=None, last_error=f"{type(exc).__name__}: {exc}"[:2000],
+        )
+        if retry:
+            raise TransientMailError(str(exc)) from exc
+        logger.exception("delivery %s to %s failed for good", delivery_id, delivery.recipient)
+        return "failed"
+    Delivery.objects.filter(id=delivery_id, claim_token=token).update(
+        status=Delivery.Status.SENT, sent_at=timezone.now(), claim_token=None, last_error="",
+    )
+    return "sent"
+
+
+def deliveries_enqueue(ids: Iterable[int]) -> None:
+    from reports.jobs import delivery_send_job  # jobs import services; import here, not at the top
+
+    for delivery_id in ids:
+        delivery_send_job.delay(delivery_id)
+
+
+def deliveries_enqueue_on_commit(ids: Iterable[int]) -> None:
+    # Queue only what the database has: a worker must never look for an uncommitted row.
+    ids = list(ids)
+    if ids:
+        transaction.on_commit(lambda: deliveries_enqueue(ids))
+
+
+def deliveries_sweep(*, now: dt.datetime | None = None) -> list[int]:
+    """Release deliveries stuck in "claimed" (their worker died) and re-queue stale pending ones."""
+    now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=settings.RECTIFY_CLAIM_STALE_SECONDS)
+    released = []
+    for delivery_id in Delivery.objects.filter(status=Delivery.Status.CLAIMED, claimed_at__lt=stale) \
+            .values_list("id", flat=True):
+        if Delivery.objects.filter(id=delivery_id, status=Delivery.Status.CLAIMED, claimed_at__lt=stale).update(
+                status=Delivery.Status.PENDING, claim_token=None,
+                last_error="发送中断(进程退出),已重新排队") == 1:
+            released.append(delivery_id)
+    waiting = list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING)
+        .filter(Q(claimed_at__lt=stale) | Q(claimed_at__isnull=True, created_at__lt=stale))
+        .values_list("id", flat=True)
+    )
+    ids = sorted(set(released) | set(waiting))
+    if ids:
+        logger.warning("sweeper re-queues %d deliveries (%d were stuck in claimed)", len(ids), len(released))
+        deliveries_enqueue(ids)
+    return ids
+
+
+# --- Schedules ------------------------------------------------------------------------------------
+
+
+def catch_up(*, now: dt.datetime | None = None) -> list[str]:
+    """What fell due while beat was down goes out now, once (the unique constraints decide)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    done = []
+    if plan_current() is None:
+        return done
+    if now >= dispatch_slot(now):
+        period = dispatch_period(dispatch_week(now))
+        if not Report.objects.filter(kind=ReportKind.DISPATCH, period=period).exists():
+            report_issue(kind=ReportKind.DISPATCH, now=now, period=period, trigger=Report.Trigger.CATCH_UP)
+            done.append(f"dispatch {period}")
+    if now >= bulletin_slot(today):
+        period = bulletin_period(today)
+        if not Report.objects.filter(kind=ReportKind.BULLETIN, period=period).exists():
+            report_issue(kind=ReportKind.BULLETIN, now=now, period=period, trigger=Report.Trigger.CATCH_UP)
+            done.append(f"bulletin {period}")
+    week = report_week(today)
+    draft_at = timezone.make_aware(dt.datetime.combine(
+        week + dt.timedelta(days=settings.RECTIFY_DISPATCH_WEEKDAY),
+        dt.time(settings.RECTIFY_PUBLICATION_DRAFT_HOUR)))
+    if now >= draft_at and not Publication.objects.filter(week=week).exists():
+        publication_draft(week=week)
+        done.append(f"publication {week}")
+    reminders_at = timezone.make_aware(dt.datetime.combine(today, dt.time(settings.RECTIFY_REMINDER_HOUR, 30)))
+    if now >= reminders_at:
+        sent = reminders_run(now=now)
+        if sent:
+            done.append(f"{sent} reminders")
+    return done
+
+
+def bulletin_due(*, now: dt.datetime | None = None) -> Report | None:
+    """The daily bulletin tick: on the month's first working day, issue its bulletin.
+    (A first working day missed altogether is the catch-up tick's business.)"""
+    now = now or timezone.now()
+    slot = bulletin_slot(timezone.localdate(now))
+    if timezone.localdate(now) != slot.date() or now < slot or plan_current() is None:
+        return None
+    report, _created = report_issue(kind=ReportKind.BULLETIN, now=now)
+    return report
+
+
+# --- Reminders and escalation ---------------------------------------------------------------------
+
+
+def _remind(
+    *, kind: str, unit_id: int, unit_name: str, key: str, context: dict[str, Any],
+    recipients: list[tuple[str, str]], task: Task | None, known: set[tuple[str, int, str]],
+) -> int:
+    """Log the reminder and queue its e-mails; the unique constraint makes it once ever."""
+    if (kind, unit_id, key) in known or not recipients:
+        return 0
+    context = {**context, "unit": unit_name}
+    subject, _text, _html = reminder_render(kind=kind, context=context)
+    try:
+        with transaction.atomic():
+            reminder = Reminder.objects.create(kind=kind, unit_id=unit_id, task=task, key=key, context=context)
+            seen: set[str] = set()
+            deliveries = []
+            for email, name in recipients:
+                if email.lower() not in seen:
+                    seen.add(email.lower())
+                    deliveries.append(Delivery(reminder=reminder, subject=subject[:200], recipient=email,
+                                               recipient_name=name[:100], audience=Delivery.Audience.REMINDER,
+                                               unit_id=unit_id))
+            created = Delivery.objects.bulk_create(deliveries)
+            deliveries_enqueue_on_commit(d.pk for d in created)
+    except IntegrityError:
+        return 0  # another run logged it first
+    known.add((kind, unit_id, key))
+    return 1
+
+
+def _deadline_reminder_kind(days_left: int) -> str | None:
+    for days in sorted(settings.RECTIFY_DEADLINE_REMINDER_DAYS):
+        if 0 <= days_left <= days:
+            return f"deadline_{days}"
+    return None
+
+
+def reminders_run(*, now: dt.datetime | None = None) -> int:
+    """Deadlines in 7/3/1 days, this week's missing reports, overdue tasks with escalation:
+    liaison first, the unit head after RECTIFY_ESCALATE_HEAD_AFTER_DAYS, then the office."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    plan = plan_current()
+    if plan is None:
+        return 0
+    tasks = list(
+        Task.objects.filter(plan=plan).exclude(status__in=FINISHED_STATUSES)
+        .prefetch_related("task_units__unit").order_by("number")
+    )
+    liaisons = selectors.recipients_liaisons_by_unit()
+    office = selectors.recipients_office()
+    horizon = now - dt.timedelta(days=400)
+    known = set(Reminder.objects.filter(created_at__gte=horizon).values_list("kind", "unit_id", "key"))
+    sent = 0
+    for task in tasks:
+        if task.deadline is None:
+            continue
+        days_left = (task.deadline - today).days
+        key = f"task:{task.pk}:{task.deadline.isoformat()}"
+        base = {"number": task.number, "title": task.title, "deadline": task.deadline.isoformat(),
+                "deadline_text": task.deadline_text, "progress": task.progress,
+                "days_left": max(days_left, 0), "days_overdue": max(-days_left, 0)}
+        answerable = [tu for tu in task.task_units.all() if tu.role != TaskUnit.Role.SUPPORTING]
+        kind = _deadline_reminder_kind(days_left)
+        if kind:
+            for tu in answerable:
+                sent += _remind(kind=kind, unit_id=tu.unit_id, unit_name=tu.unit.name, key=key, context=base,
+                                recipients=liaisons.get(tu.unit_id, []), task=task, known=known)
+        if days_left >= 0 or task.status in SIGNOFF_STATUSES:
+            continue  # not overdue, or the unit has applied for sign-off and waits for the office
+        overdue = -days_left
+        for tu in answerable:
+            sent += _remind(kind=Reminder.Kind.OVERDUE_LIAISON, unit_id=tu.unit_id, unit_name=tu.unit.name,
+                            key=key, context=base, recipients=liaisons.get(tu.unit_id, []), task=task,
+                            known=known)
+            if overdue >= settings.RECTIFY_ESCALATE_HEAD_AFTER_DAYS and tu.unit.head_email:
+                sent += _remind(kind=Reminder.Kind.OVERDUE_HEAD, unit_id=tu.unit_id, unit_name=tu.unit.name,
+                                key=key, context=base,
+                                recipients=[(tu.unit.head_email, tu.unit.head_name)], task=task, known=known)
+        lead = next((tu for tu in answerable if tu.role == TaskUnit.Role.LEAD), None)
+        if lead and overdue >= settings.RECTIFY_ESCALATE_OFFICE_AFTER_DAYS:
+            sent += _remind(kind=Reminder.Kind.OVERDUE_OFFICE, unit_id=lead.unit_id, unit_name=lead.unit.name,
+                            key=key, context=base, recipients=office, task=task, known=known)
+    sent += _reminders_missing_reports(plan=plan, now=now, liaisons=liaisons, known=known)
+    return sent
+
+
+def _reminders_missing_reports(
+    *, plan: Plan, now: dt.datetime, liaisons: dict[int, list[tuple[str, str]]], known: set,
+) -> int:
+    """On the cut-off day, before the cut-off: each unit with reports still missing, once."""
+    week = report_week(timezone.localdate(now))
+    cutoff = report_cutoff(week)
+    if timezone.localdate(cutoff) != timezone.localdate(now) or now >= cutoff:
+        return 0
+    filed = set(ProgressReport.objects.filter(task__plan=plan, week=week).values_list("task_id", "unit_id"))
+    missing: dict[int, list[dict[str, Any]]] = {}
+    names: dict[int, str] = {}
+    for tu in (TaskUnit.objects.filter(task__plan=plan).exclude(task__status=TaskStatus.CLOSED)
+               .select_related("task", "unit").order_by("task__number")):
+        if (tu.task_id, tu.unit_id) not in filed:
+            missing.setdefault(tu.unit_id, []).append({"number": tu.task.number, "title": tu.task.title})
+            names[tu.unit_id] = tu.unit.name
+    sent = 0
+    cutoff_text = timezone.localtime(cutoff).strftime("%Y-%m-%d %H:%M")
+    for unit_id, tasks in missing.items():
+        sent += _remind(kind=Reminder.Kind.REPORT_MISSING, unit_id=unit_id, unit_name=names[unit_id],
+                        key=f"week:{week.isoformat()}", context={"tasks": tasks, "cutoff": cutoff_text},
+                        recipients=liaisons.get(unit_id, []), task=None, known=known)
+    return sent
+
+
+# --- Public disclosure -----------------------------------------------------------------------------
+
+
+def publication_draft(*, week: dt.date | None = None) -> tuple[Publication, bool]:
+    """Draft the week's publication from the ledger; the publicity group reviews and approves it."""
+    plan = _plan()
+    week = week or report_week(timezone.localdate())
+    existing = Publication.objects.filter(week=week).first()
+    if existing is not None:
+        return existing, False
+    publish_on = publication_day(week)
+    publication = Publication(
+        plan=plan, week=week, publish_on=publish_on, snapshot=selectors.publication_compile(plan=plan, week=week),
+        title=f"整改工作进展情况公开({publish_on.year}年{publish_on.month}月{publish_on.day}日)",
+    )
+    publication.full_clean(validate_unique=False)  # the unique constraint decides, below
+    try:
+        with transaction.atomic():
+            publication.save()
+    except IntegrityError:
+        return Publication.objects.get(week=week), False
+    return publication, True
+
+
+@transaction.atomic
+def publication_update(*, publication: Publication, intro: str) -> Publication:
+    current = Publication.objects.select_for_update().get(pk=publication.pk)
+    if current.status != Publication.Status.DRAFT:
+        raise ValidationError("已发布的公开内容不能再修改。")
+    current.intro = intro.strip()
+    current.full_clean()
+    current.save(update_fields=["intro"])
+    return current
+
+
+@transaction.atomic
+def publication_approve(*, publication: Publication, user: User) -> Publication:
+    """宣传报道组 approves: from then on (and from its Friday) the public page shows it."""
+    approved = Publication.objects.filter(pk=publication.pk, status=Publication.Status.DRAFT).update(
+        status=Publication.Status.APPROVED, approved_by=user, approved_at=timezone.now(),
+    )
+    if approved != 1:
+        raise ValidationError("该公开内容已审核发布,无需重复审核。")
+    return Publication.objects.get(pk=publication.pk)
