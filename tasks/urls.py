@@ -1,12 +1,10 @@
 from django.urls import path
 
-from tasks.views import excel, ledger
-from tasks.views import evidence, extension, ledger, mytasks, office, progress, signoff, task_page
+from tasks.views import evidence, excel, extension, ledger, mytasks, office, progress, signoff, task_page
 
 app_name = "tasks"
 urlpatterns = [
     path("", ledger.ledger, name="ledger"),
-    path("<int:pk>/", ledger.task_detail, name="detail"),
     path("export.xlsx", excel.ledger_export, name="ledger_export"),
     path("<int:pk>/", task_page.task_detail, name="detail"),
     path("mine/", mytasks.my_task_list, name="mytasks"),
