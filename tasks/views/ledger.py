@@ -1,15 +1,30 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
 
-from tasks.selectors import plan_current, task_list, tasks_visible_to
+from tasks.dashboards import ledger_page, ledger_rows, ledger_states, plan_for
+from tasks.selectors import tasks_visible_to
+from tasks.views.dashboard import DashboardScope
 
 
+@require_GET
 @login_required
 def ledger(request: HttpRequest) -> HttpResponse:
-    plan = plan_current()
-    tasks = task_list(user=request.user, plan=plan) if plan else []
-    return render(request, "tasks/ledger.html", {"plan": plan, "tasks": tasks})
+    """台账: every task with every column, filtered, searched, sorted and paged, as of a day."""
+    plan = plan_for(request.GET)
+    if plan is None:
+        return render(request, "tasks/no_plan.html")
+    result = ledger_states(user=request.user, plan=plan, params=request.GET)
+    scope = DashboardScope(plan=plan, as_of=result.snapshot.as_of, as_of_error=result.as_of_error,
+                           snapshot=result.snapshot, states=result.states)
+    page, clamped = ledger_page(result=result, page_number=request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "tasks/ledger.html", {
+        "plan": plan, "scope": scope, "form": result.form, "page": page, "clamped": clamped,
+        "rows": ledger_rows(page=page), "total": len(result.states), "query": query.urlencode(),
+    })
 
 
 @login_required
