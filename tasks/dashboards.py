@@ -353,7 +353,7 @@ def snapshot_build(*, plan: Plan, as_of: dt.date) -> Snapshot:
     return Snapshot(
         plan_id=plan.pk, as_of=as_of, states=states, reports=reports,
         units={pk: (name, region_id) for pk, name, region_id in Unit.objects.filter(
-            task_units__task__plan=plan).distinct().values_list("id", "name", "region_id")},
+            task_units__task__plan=plan).order_by().distinct().values_list("id", "name", "region_id")},
         regions={pk: (code, name, level, path) for pk, code, name, level, path in
                  Region.objects.values_list("id", "code", "name", "level", "path")},
         problems={pk: f"{ordinal}{title}" for pk, ordinal, title in
