@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import Counter, defaultdict
+import threading
+import time
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from django import forms
-from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -174,6 +177,29 @@ class Snapshot:
     status_events: dict[int, list[tuple[dt.date, bool]]]  # task_id → (day, finished after it)
     initially_finished: dict[int, bool] = field(default_factory=dict)
     plan_start: dt.date | None = None
+    # Results derived from this snapshot (a scope's overview, league, filtered rows), kept with it.
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+
+MEMO_ENTRIES = 256
+
+
+def snapshot_memo(snapshot: Snapshot, key: tuple[Any, ...], compute: Any) -> Any:
+    """`compute()` once per snapshot and key; bounded so odd filter combinations cannot pile up."""
+    try:
+        return snapshot.memo[key]
+    except KeyError:
+        pass
+    value = compute()
+    if len(snapshot.memo) < MEMO_ENTRIES:
+        snapshot.memo[key] = value
+    return value
+
+
+class ScopedStates(list):  # type: ignore[type-arg]
+    """The tasks a user may see, with a token naming that scope for `snapshot_memo`."""
+
+    token: str = ""
 
 
 def _day_end(day: dt.date) -> dt.datetime:
@@ -240,15 +266,34 @@ def ledger_fingerprint(plan: Plan) -> tuple[Any, ...]:
     return tuple(row)
 
 
+# Snapshots are kept in this process, unpickled: at national scale (3,100 tasks) unpickling one
+# from a shared cache costs more than the page itself. Bounded, and short-lived as a safety net.
+_SNAPSHOTS: OrderedDict[str, tuple[float, Snapshot]] = OrderedDict()
+_SNAPSHOTS_LOCK = threading.Lock()
+SNAPSHOTS_KEPT = 16
+
+
+def snapshot_cache_clear() -> None:
+    with _SNAPSHOTS_LOCK:
+        _SNAPSHOTS.clear()
+
+
 def snapshot_get(*, plan: Plan, as_of: dt.date) -> Snapshot:
     """The plan as it stood at the end of `as_of`, cached while the ledger does not change."""
     fingerprint = ledger_fingerprint(plan)
     digest = hashlib.sha256(repr(fingerprint).encode()).hexdigest()[:32]
-    key = f"rectify:snapshot:{plan.pk}:{as_of.isoformat()}:{digest}"
-    snapshot = cache.get(key)
-    if snapshot is None:
-        snapshot = snapshot_build(plan=plan, as_of=as_of)
-        cache.set(key, snapshot, SNAPSHOT_CACHE_SECONDS)
+    key = f"{plan.pk}:{as_of.isoformat()}:{timezone.localdate().isoformat()}:{digest}"
+    now = time.monotonic()
+    with _SNAPSHOTS_LOCK:
+        hit = _SNAPSHOTS.get(key)
+        if hit is not None and now - hit[0] < SNAPSHOT_CACHE_SECONDS:
+            _SNAPSHOTS.move_to_end(key)
+            return hit[1]
+    snapshot = snapshot_build(plan=plan, as_of=as_of)
+    with _SNAPSHOTS_LOCK:
+        _SNAPSHOTS[key] = (now, snapshot)
+        while len(_SNAPSHOTS) > SNAPSHOTS_KEPT:
+            _SNAPSHOTS.popitem(last=False)
     return snapshot
 
 
@@ -294,8 +339,8 @@ def snapshot_build(*, plan: Plan, as_of: dt.date) -> Snapshot:
     on_time: dict[tuple[int, int], int] = {}
     if last_week >= start:
         for task_id, unit_id, n in ProgressReport.objects.filter(
-                task__plan=plan, week__gte=start, week__lte=last_week, is_late=False,
-                reported_at__lt=cutoff).values_list("task_id", "unit_id").annotate(
+                # A report on time was filed before its week's cut-off, hence before the day's end.
+                task__plan=plan, week__gte=start, week__lte=last_week, is_late=False).values_list("task_id", "unit_id").annotate(
                 n=Count("id")).order_by():
             on_time[(task_id, unit_id)] = n
 
@@ -384,12 +429,28 @@ def _progress_as_of(*, plan: Plan, as_of: dt.date) -> dict[int, int]:
 # --- Scope -----------------------------------------------------------------------------------
 
 
-def visible_states(*, user: User, plan: Plan, snapshot: Snapshot) -> list[TaskState]:
-    """The snapshot's tasks the user may see, in plan order (one query for a liaison)."""
+def visible_states(*, user: User, plan: Plan, snapshot: Snapshot) -> ScopedStates:
+    """The snapshot's tasks the user may see, in plan order (one query unless the user sees the
+    whole ledger)."""
     if user_sees_whole_ledger(user):
-        return list(snapshot.states.values())
-    ids = set(tasks_visible_to(user).filter(plan=plan).values_list("pk", flat=True))
-    return [s for s in snapshot.states.values() if s.id in ids]
+        scope_key = "all"
+        ids = None
+    else:
+        ids = frozenset(tasks_visible_to(user).filter(plan=plan).values_list("pk", flat=True))
+        scope_key = "ids:" + hashlib.sha256(repr(sorted(ids)).encode()).hexdigest()[:24]
+
+    def compute() -> ScopedStates:
+        scoped = ScopedStates(s for s in snapshot.states.values() if ids is None or s.id in ids)
+        scoped.token = scope_key
+        return scoped
+
+    result: ScopedStates = snapshot_memo(snapshot, ("visible", scope_key), compute)
+    return result
+
+
+def _memo(states: list[TaskState], snapshot: Snapshot, key: tuple[Any, ...], compute: Any) -> Any:
+    token = getattr(states, "token", "")
+    return snapshot_memo(snapshot, (*key, token), compute) if token else compute()
 
 
 # --- Overview --------------------------------------------------------------------------------
@@ -420,6 +481,11 @@ class Overview:
 
 
 def dashboard_overview(*, states: list[TaskState], snapshot: Snapshot) -> Overview:
+    result: Overview = _memo(states, snapshot, ("overview",), lambda: _overview(states, snapshot))
+    return result
+
+
+def _overview(states: list[TaskState], snapshot: Snapshot) -> Overview:
     as_of = snapshot.as_of
     status_n = Counter(s.status for s in states)
     class_n = Counter(s.deadline_class for s in states)
@@ -543,6 +609,14 @@ def league_sort(rows: list[LeagueRow], sort: str | None) -> tuple[list[LeagueRow
 
 
 def league_units(*, states: list[TaskState], snapshot: Snapshot, only_unit_id: int | None = None) -> list[LeagueRow]:
+    """One row per answering unit (lead or responsible). Rows are shared through the memo:
+    callers sort copies of the list, never change a row."""
+    result: list[LeagueRow] = _memo(states, snapshot, ("league_units", only_unit_id),
+                                    lambda: _league_units(states, snapshot, only_unit_id))
+    return result
+
+
+def _league_units(states: list[TaskState], snapshot: Snapshot, only_unit_id: int | None) -> list[LeagueRow]:
     rows: dict[int, LeagueRow] = {}
     for s in states:
         for unit_id, role in s.units:
@@ -571,6 +645,12 @@ class RegionLeague:
 
 
 def league_regions(*, states: list[TaskState], snapshot: Snapshot, region_code: str | None) -> RegionLeague:
+    result: RegionLeague = _memo(states, snapshot, ("league_regions", region_code),
+                                 lambda: _league_regions(states, snapshot, region_code))
+    return result
+
+
+def _league_regions(states: list[TaskState], snapshot: Snapshot, region_code: str | None) -> RegionLeague:
     """Tasks rolled up the region tree (Region.path prefixes): the children of `region_code`
     (the roots when not given, or the single root's children), each counting a task once when
     any of its answering units sits in that subtree. Units of the region itself (e.g. the
@@ -676,17 +756,51 @@ class LedgerFilterForm(forms.Form):
 
     def __init__(self, data: Mapping[str, Any], *, snapshot: Snapshot) -> None:
         super().__init__(data)
-        self.fields["unit"].choices = [("", _("全部")), *sorted(
-            ((pk, name) for pk, (name, _r) in snapshot.units.items()), key=lambda c: c[1])]
-        names = {code: name for code, name, _l, _p in snapshot.regions.values()}
-        region_codes: dict[str, str] = {}
-        for _n, rid in snapshot.units.values():  # every region a unit sits in, and its ancestors
-            for code in snapshot.regions.get(rid, ("", "", "", ""))[3].strip("/").split("/"):
-                if code in names:
-                    region_codes[code] = names[code]
-        self.fields["region"].choices = [("", _("全部")), *sorted(region_codes.items())]
-        self.fields["problem"].choices = [("", _("全部")), *snapshot.problems.items()]
-        self.fields["measure"].choices = [("", _("全部")), *snapshot.measures.items()]
+        self.snapshot = snapshot
+        for name, choices in snapshot_memo(snapshot, ("filter_choices",), lambda: _filter_choices(snapshot)).items():
+            self.fields[name].choices = choices
+
+    def as_filter_fields(self) -> SafeString:
+        """The filters as labelled inputs, built here: Django's select widgets render each option
+        through a template, which costs more than the whole page with 400 units."""
+        parts = []
+        for name, bound in self._bound_items():
+            if name == "own":
+                if bound.value():
+                    parts.append('<input type="hidden" name="own" value="1">')
+                continue
+            value = bound.value()
+            value = "" if value is None else str(value)
+            field = bound.field
+            if isinstance(field, forms.ChoiceField):
+                options = snapshot_memo(self.snapshot, ("filter_options", name), lambda f=field: [
+                    (str(v), f'<option value="{escape(v)}">{escape(label)}</option>') for v, label in f.choices])
+                html = "".join(
+                    option.replace("<option ", "<option selected ", 1) if v == value else option
+                    for v, option in options)
+                control = f'<select name="{name}" id="id_{name}">{html}</select>'
+            else:
+                kind = "date" if name == "as_of" else "search" if name == "q" else "text"
+                control = (f'<input type="{kind}" name="{name}" id="id_{name}" value="{escape(value)}"'
+                           f' maxlength="{getattr(field, "max_length", 100) or 100}">')
+            parts.append(f'<label for="id_{name}">{escape(field.label)}{control}</label>')
+        return mark_safe("".join(parts))  # noqa: S308 (every value escaped above)
+
+
+def _filter_choices(snapshot: Snapshot) -> dict[str, list[tuple[Any, str]]]:
+    names = {code: name for code, name, _l, _p in snapshot.regions.values()}
+    region_codes: dict[str, str] = {}
+    for _n, rid in snapshot.units.values():  # every region a unit sits in, and its ancestors
+        for code in snapshot.regions.get(rid, ("", "", "", ""))[3].strip("/").split("/"):
+            if code in names:
+                region_codes[code] = names[code]
+    return {
+        "unit": [("", _("全部")), *sorted(((pk, name) for pk, (name, _r) in snapshot.units.items()),
+                                         key=lambda c: c[1])],
+        "region": [("", _("全部")), *sorted(region_codes.items())],
+        "problem": [("", _("全部")), *snapshot.problems.items()],
+        "measure": [("", _("全部")), *snapshot.measures.items()],
+    }
 
 
 def _filters_valid(form: LedgerFilterForm) -> dict[str, Any]:
@@ -772,6 +886,7 @@ class LedgerResult:
     snapshot: Snapshot
     states: list[TaskState]  # every filtered row, sorted
     as_of_error: str = ""
+    scope_token: str = ""  # names the tasks the user may see (see visible_states)
 
 
 def ledger_states(*, user: User, plan: Plan, params: Mapping[str, Any]) -> LedgerResult:
@@ -784,14 +899,16 @@ def ledger_states(*, user: User, plan: Plan, params: Mapping[str, Any]) -> Ledge
     snapshot = snapshot_get(plan=plan, as_of=as_of)
     form = LedgerFilterForm(params, snapshot=snapshot)
     filters = _filters_valid(form)
-    states = states_filter(states=visible_states(user=user, plan=plan, snapshot=snapshot),
-                           filters=filters, snapshot=snapshot)
+    visible = visible_states(user=user, plan=plan, snapshot=snapshot)
+    key = tuple(sorted((k, str(v)) for k, v in filters.items() if k not in ("q", "as_of") and v not in (None, "")))
+    states = _memo(visible, snapshot, ("ledger", key), lambda: states_sort(
+        states_filter(states=visible, filters=filters, snapshot=snapshot), filters.get("sort")))
     q = (filters.get("q") or "").strip()
     if q:
         found = _search_ids(user=user, plan=plan, q=q)
         states = [s for s in states if s.id in found]
-    return LedgerResult(form=form, snapshot=snapshot, states=states_sort(states, filters.get("sort")),
-                        as_of_error=as_of_error)
+    return LedgerResult(form=form, snapshot=snapshot, states=list(states), as_of_error=as_of_error,
+                        scope_token=visible.token)
 
 
 def ledger_filter(*, user: User, params: Mapping[str, Any]) -> tuple[QuerySet[Task], LedgerFilterForm]:
@@ -824,13 +941,35 @@ def ledger_page(*, result: LedgerResult, page_number: str | None) -> tuple[Page,
     return paginator.get_page(min(max(number, 1), paginator.num_pages)), clamped
 
 
-def ledger_rows(*, page: Page) -> list[tuple[TaskState, Task]]:
+@dataclass
+class LedgerRow:
+    state: TaskState
+    task: Task
+    lead: list[TaskUnit]
+    responsible: list[str]
+    supporting: list[str]
+    persons: list[str]
+
+
+def ledger_rows(*, page: Page) -> list[LedgerRow]:
     """The page's tasks with their units and measure: two queries whatever the page size."""
     ids = [s.id for s in page.object_list]
     tasks = Task.objects.filter(pk__in=ids).select_related("measure", "problem").prefetch_related(
         Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit").order_by("position", "id")))
     by_id = {t.pk: t for t in tasks}
-    return [(s, by_id[s.id]) for s in page.object_list if s.id in by_id]
+    rows = []
+    for s in page.object_list:
+        task = by_id.get(s.id)
+        if task is None:
+            continue
+        units = list(task.task_units.all())
+        rows.append(LedgerRow(
+            state=s, task=task, lead=[tu for tu in units if tu.role == TaskUnit.Role.LEAD],
+            responsible=[tu.unit.name for tu in units if tu.role == TaskUnit.Role.RESPONSIBLE],
+            supporting=[tu.unit.name for tu in units if tu.role == TaskUnit.Role.SUPPORTING],
+            persons=[tu.responsible_person for tu in units if tu.responsible_person],
+        ))
+    return rows
 
 
 def plan_for(params: Mapping[str, Any]) -> Plan | None:

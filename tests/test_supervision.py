@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
 from rectify.models import User
 from rectify.roles import Role
+from tasks.dashboards import snapshot_cache_clear
 from tasks.models import SupervisionAction, SupervisionKind, Task, TaskChange, TaskStatus, Unit
 from tasks.services import task_update
 from tasks.supervision import (
@@ -27,9 +27,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    cache.clear()
+    snapshot_cache_clear()
     yield
-    cache.clear()
+    snapshot_cache_clear()
 
 
 @pytest.fixture

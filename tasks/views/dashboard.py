@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -23,6 +27,7 @@ from tasks.dashboards import (
     dashboard_overview,
     plan_for,
     snapshot_get,
+    snapshot_memo,
     visible_states,
 )
 from tasks.lights import Light
@@ -36,6 +41,7 @@ class DashboardScope:
     as_of_error: str
     snapshot: Snapshot
     states: list[TaskState]
+    scope_token: str = ""  # names the visible tasks when `states` is a filtered list
 
     @property
     def is_today(self) -> bool:
@@ -68,6 +74,27 @@ def dashboard_scope(request: HttpRequest) -> DashboardScope | None:
                           states=visible_states(user=request.user, plan=plan, snapshot=snapshot))
 
 
+def render_dashboard(
+    request: HttpRequest, scope: DashboardScope, *, body_template: str, title: str,
+    context: Callable[[], dict[str, Any]], page_template: str = "tasks/dashboard_page.html",
+) -> HttpResponse:
+    """Render the page around a body that is computed and rendered once per snapshot, scope
+    (the tasks the user may see) and query string, then served from the snapshot's memo.
+    Bodies hold no CSRF token and nothing about the user beyond that scope."""
+    token = getattr(scope.states, "token", "") or scope.scope_token
+
+    def build() -> str:
+        return render_to_string(body_template, {"scope": scope, **context()}, request=request)
+
+    if token:
+        key = ("html", body_template, token, get_language(),
+               tuple(sorted((k, tuple(v)) for k, v in request.GET.lists())))
+        body = snapshot_memo(scope.snapshot, key, build)
+    else:
+        body = build()
+    return render(request, page_template, {"body": body, "page_title": title})
+
+
 def no_plan(request: HttpRequest) -> HttpResponse:
     return render(request, "tasks/no_plan.html", status=200)
 
@@ -78,6 +105,11 @@ def overview(request: HttpRequest) -> HttpResponse:
     scope = dashboard_scope(request)
     if scope is None:
         return no_plan(request)
+    return render_dashboard(request, scope, body_template="tasks/overview_body.html", title=_("调度总览"),
+                            context=lambda: _overview_context(scope))
+
+
+def _overview_context(scope: DashboardScope) -> dict[str, Any]:
     o = dashboard_overview(states=scope.states, snapshot=scope.snapshot)
     url = scope.ledger_url
     light_chart = charts.donut(
@@ -118,9 +150,9 @@ def overview(request: HttpRequest) -> HttpResponse:
         (_("未达序时进度"), o.lagging, url(flag="lagging")),
         (_("督办中"), o.supervised, url(supervised="1")),
     ]
-    return render(request, "tasks/overview.html", {
-        "scope": scope, "o": o, "figures": figures, "light_chart": light_chart,
+    return {
+        "o": o, "figures": figures, "light_chart": light_chart,
         "status_chart": status_chart, "class_chart": class_chart, "problem_chart": problem_chart,
         "measure_chart": measure_chart, "trend_chart": trend_chart,
         "on_time_url": url(due="past"), "red": Light.RED,
-    })
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,8 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tasks import charts
-from tasks.dashboards import ledger_states, plan_for
-from tasks.views.dashboard import DashboardScope
+from tasks.dashboards import LedgerResult, ledger_states, plan_for
+from tasks.models import Plan
+from tasks.views.dashboard import DashboardScope, render_dashboard
 
 TIMELINE_ROWS = 40
 
@@ -28,7 +30,12 @@ def timeline(request: HttpRequest) -> HttpResponse:
         return render(request, "tasks/no_plan.html")
     result = ledger_states(user=request.user, plan=plan, params=request.GET)
     scope = DashboardScope(plan=plan, as_of=result.snapshot.as_of, as_of_error=result.as_of_error,
-                           snapshot=result.snapshot, states=result.states)
+                           snapshot=result.snapshot, states=result.states, scope_token=result.scope_token)
+    return render_dashboard(request, scope, body_template="tasks/timeline_body.html", title=_("挂图作战"),
+                            context=lambda: _timeline_context(request, plan, result, scope))
+
+
+def _timeline_context(request: HttpRequest, plan: Plan, result: LedgerResult, scope: DashboardScope) -> dict[str, Any]:
     # The ledger's filters and order; a page past the end shows the last one.
     page = Paginator(result.states, TIMELINE_ROWS).get_page(request.GET.get("page"))
     today = timezone.localdate()
@@ -54,7 +61,5 @@ def timeline(request: HttpRequest) -> HttpResponse:
                             title=_("挂图作战")) if rows else ""
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "tasks/timeline.html", {
-        "plan": plan, "scope": scope, "form": result.form, "page": page, "chart": chart,
-        "total": len(result.states), "query": query.urlencode(),
-    })
+    return {"plan": plan, "form": result.form, "page": page, "chart": chart,
+            "total": len(result.states), "query": query.urlencode()}
