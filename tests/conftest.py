@@ -174,3 +174,14 @@ def leader(plan) -> User:
 @pytest.fixture
 def outsider(plan) -> User:
     return User.objects.create_user(username="outsider", password="pw-for-tests")
+
+
+@pytest.fixture(autouse=True)
+def _dashboard_snapshots_cleared():
+    """Dashboards keep snapshots in the process, keyed by a fingerprint of the ledger; test
+    databases roll back and reuse ids, so every test starts without them."""
+    from tasks.dashboards import snapshot_cache_clear
+
+    snapshot_cache_clear()
+    yield
+    snapshot_cache_clear()

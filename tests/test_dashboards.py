@@ -39,14 +39,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 DASHBOARDS = ["tasks:overview", "tasks:league_units", "tasks:league_regions", "tasks:ledger", "tasks:timeline"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    # Test databases roll back, so ids (and fingerprints) repeat between tests: start clean.
-    snapshot_cache_clear()
-    yield
-    snapshot_cache_clear()
-
-
 def at(day: str, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(day), dt.time(hour), tzinfo=SHANGHAI)
 

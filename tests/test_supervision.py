@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from rectify.models import User
 from rectify.roles import Role
-from tasks.dashboards import snapshot_cache_clear
 from tasks.models import SupervisionAction, SupervisionKind, Task, TaskChange, TaskStatus, Unit
 from tasks.services import task_update
 from tasks.supervision import (
@@ -25,11 +24,6 @@ from tasks.supervision import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    snapshot_cache_clear()
-    yield
-    snapshot_cache_clear()
 
 
 @pytest.fixture
