@@ -167,8 +167,7 @@ class Snapshot:
     plan_id: int
     as_of: dt.date
     states: dict[int, TaskState]
-    # (task_id, unit_id) → (reports filed on time, reports due), answering units only.
-    reports: dict[tuple[int, int], tuple[int, int]]
+    report_start: dt.date  # the first week reports were due
     units: dict[int, tuple[str, int]]  # unit_id → (name, region_id)
     regions: dict[int, tuple[str, str, str, str]]  # region_id → (code, name, level, path)
     problems: dict[int, str]
@@ -179,6 +178,14 @@ class Snapshot:
     plan_start: dt.date | None = None
     # Results derived from this snapshot (a scope's overview, league, filtered rows), kept with it.
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def reports(self) -> dict[tuple[int, int], tuple[int, int]]:
+        """(task_id, unit_id) → (reports filed on time, reports due), answering units only.
+        One query, made the first time a page needs it (the league tables and unit pages)."""
+        result: dict[tuple[int, int], tuple[int, int]] = snapshot_memo(
+            self, ("reports",), lambda: _reports_build(self))
+        return result
 
 
 MEMO_ENTRIES = 256
@@ -334,16 +341,6 @@ def snapshot_build(*, plan: Plan, as_of: dt.date) -> Snapshot:
     if as_of < today:
         progress_then = _progress_as_of(plan=plan, as_of=as_of)
 
-    start = reporting_start(plan)
-    last_week = last_due_week(as_of)
-    on_time: dict[tuple[int, int], int] = {}
-    if last_week >= start:
-        for task_id, unit_id, n in ProgressReport.objects.filter(
-                # A report on time was filed before its week's cut-off, hence before the day's end.
-                task__plan=plan, week__gte=start, week__lte=last_week, is_late=False).values_list("task_id", "unit_id").annotate(
-                n=Count("id")).order_by():
-            on_time[(task_id, unit_id)] = n
-
     task_supervision: dict[int, list[str]] = defaultdict(list)
     unit_supervision: dict[int, list[str]] = defaultdict(list)
     for task_id, unit_id, kind in SupervisionAction.objects.filter(
@@ -356,7 +353,6 @@ def snapshot_build(*, plan: Plan, as_of: dt.date) -> Snapshot:
             unit_supervision[unit_id].append(kind)
 
     states: dict[int, TaskState] = {}
-    reports: dict[tuple[int, int], tuple[int, int]] = {}
     for (task_id, number, title, deadline_text, deadline_class, problem_id, measure_id, status,
          deadline, original_deadline, closed_on, progress) in tasks:
         if (task_id, "status") in undo:
@@ -386,17 +382,9 @@ def snapshot_build(*, plan: Plan, as_of: dt.date) -> Snapshot:
             units=tuple(task_units.get(task_id, ())), milestones=milestones.get(task_id, []),
             supervision=tuple(task_supervision.get(task_id, ())),
         )
-        # Reports due: every answering unit, every week from the start until the task closed.
-        stop = last_week
-        if status == TaskStatus.CLOSED and finished_on is not None:
-            stop = min(stop, report_week(finished_on) - dt.timedelta(days=7))
-        due = (stop - start).days // 7 + 1 if stop >= start else 0
-        for unit_id, role in task_units.get(task_id, ()):
-            if role in ANSWERING_ROLES:
-                reports[(task_id, unit_id)] = (min(on_time.get((task_id, unit_id), 0), due), due)
 
     return Snapshot(
-        plan_id=plan.pk, as_of=as_of, states=states, reports=reports,
+        plan_id=plan.pk, as_of=as_of, states=states, report_start=reporting_start(plan),
         units={pk: (name, region_id) for pk, name, region_id in Unit.objects.filter(
             task_units__task__plan=plan).order_by().distinct().values_list("id", "name", "region_id")},
         regions={pk: (code, name, level, path) for pk, code, name, level, path in
@@ -409,6 +397,28 @@ def snapshot_build(*, plan: Plan, as_of: dt.date) -> Snapshot:
         status_events=dict(status_events), initially_finished=initially_finished,
         plan_start=min(plan.feedback_on or plan.issued_on, plan.issued_on),
     )
+
+
+def _reports_build(snapshot: Snapshot) -> dict[tuple[int, int], tuple[int, int]]:
+    start, last_week = snapshot.report_start, last_due_week(snapshot.as_of)
+    on_time: dict[tuple[int, int], int] = {}
+    if last_week >= start:
+        for task_id, unit_id, n in ProgressReport.objects.filter(
+                # A report on time was filed before its week's cut-off, hence before the day's end.
+                task__plan_id=snapshot.plan_id, week__gte=start, week__lte=last_week, is_late=False,
+        ).values_list("task_id", "unit_id").annotate(n=Count("id")).order_by():
+            on_time[(task_id, unit_id)] = n
+    reports: dict[tuple[int, int], tuple[int, int]] = {}
+    for s in snapshot.states.values():
+        # Reports due: every answering unit, every week from the start until the task closed.
+        stop = last_week
+        if s.status == TaskStatus.CLOSED and s.finished_on is not None:
+            stop = min(stop, report_week(s.finished_on) - dt.timedelta(days=7))
+        due = (stop - start).days // 7 + 1 if stop >= start else 0
+        for unit_id, role in s.units:
+            if role in ANSWERING_ROLES:
+                reports[(s.id, unit_id)] = (min(on_time.get((s.id, unit_id), 0), due), due)
+    return reports
 
 
 def _progress_as_of(*, plan: Plan, as_of: dt.date) -> dict[int, int]:
@@ -618,6 +628,7 @@ def league_units(*, states: list[TaskState], snapshot: Snapshot, only_unit_id: i
 
 def _league_units(states: list[TaskState], snapshot: Snapshot, only_unit_id: int | None) -> list[LeagueRow]:
     rows: dict[int, LeagueRow] = {}
+    reports = snapshot.reports
     for s in states:
         for unit_id, role in s.units:
             if role not in ANSWERING_ROLES or (only_unit_id and unit_id != only_unit_id):
@@ -630,7 +641,7 @@ def _league_units(states: list[TaskState], snapshot: Snapshot, only_unit_id: int
                     unit_supervision=snapshot.unit_supervision.get(unit_id, ()),
                 )
             row.add(s, lead=role == TaskUnit.Role.LEAD)
-            on_time, due = snapshot.reports.get((s.id, unit_id), (0, 0))
+            on_time, due = reports.get((s.id, unit_id), (0, 0))
             row.reports_on_time += on_time
             row.reports_due += due
     return list(rows.values())
@@ -672,6 +683,7 @@ def _league_regions(states: list[TaskState], snapshot: Snapshot, region_code: st
     children: dict[str, LeagueRow] = {}
     own_row = LeagueRow(key=region[1] if region else "", name=_("%(name)s本级") % {"name": region[2]} if region else "")
     total = LeagueRow(key=region[1] if region else "", name=region[2] if region else _("全部"))
+    reports = snapshot.reports
     for s in states:
         touched: dict[int, LeagueRow] = {}
         for unit_id, role in s.units:
@@ -688,7 +700,7 @@ def _league_regions(states: list[TaskState], snapshot: Snapshot, region_code: st
                     key=child_code, name=by_code[child_code][2] if child_code in by_code else child_code,
                     region_code=child_code))
             touched[id(row)] = row
-            on_time, due = snapshot.reports.get((s.id, unit_id), (0, 0))
+            on_time, due = reports.get((s.id, unit_id), (0, 0))
             row.reports_on_time += on_time
             row.reports_due += due
             total.reports_on_time += on_time
@@ -982,5 +994,6 @@ def plan_for(params: Mapping[str, Any]) -> Plan | None:
     return Plan.objects.order_by("-issued_on", "-id").first()
 
 
-_EMPTY_SNAPSHOT = Snapshot(plan_id=0, as_of=dt.date(2000, 1, 1), states={}, reports={}, units={}, regions={},
+_EMPTY_SNAPSHOT = Snapshot(plan_id=0, as_of=dt.date(2000, 1, 1), states={}, report_start=dt.date(2000, 1, 1),
+                           units={}, regions={},
                            problems={}, measures={}, unit_supervision={}, status_events={})
