@@ -38,5 +38,10 @@ lint: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# National-scale ledger on PostgreSQL (DATABASE_URL, default rectify_bench), served by gunicorn,
+# measured under 8 concurrent clients; writes var/bench/latest.json and docs/benchmarks.md.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var

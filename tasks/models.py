@@ -503,3 +503,84 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} → {self.proposed_deadline}"
+
+
+class SupervisionKind(models.TextChoices):
+    """督办: what the office or the supervision group does to push a task or a unit."""
+
+    LISTED = "LISTED", "挂牌督办"
+    SUMMONS = "SUMMONS", "约谈"
+    NOTICE = "NOTICE", "通报"
+    SPECIAL_INSPECTION = "SPECIAL_INSPECTION", "专项督察"
+    UNANNOUNCED_VISIT = "UNANNOUNCED_VISIT", "暗查暗访"
+    LOOK_BACK = "LOOK_BACK", "回头看"
+
+
+class SupervisionAction(models.Model):
+    """One supervision action against a task, a unit, or both. Written by tasks/supervision.py.
+
+    A task counts as supervised (督办中) from `issued_on` until the action is lifted (`lifted_on`).
+    """
+
+    kind = models.CharField("督办方式", max_length=30, choices=SupervisionKind.choices)
+    task = models.ForeignKey(
+        Task, verbose_name="整改任务", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="supervision_actions",
+    )
+    unit = models.ForeignKey(
+        Unit, verbose_name="被督办单位", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="supervision_actions",
+    )
+    title = models.CharField("事由", max_length=200)
+    requirements = models.TextField("督办要求", blank=True)
+    time_limit = models.DateField("办结时限", null=True, blank=True)
+    issued_on = models.DateField("督办日期")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="督办人", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    reopened_task = models.BooleanField("回头看重新打开任务", default=False)
+    lifted_on = models.DateField("解除督办日期", null=True, blank=True)
+    outcome = models.TextField("办理结果", blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "督办事项"
+        verbose_name_plural = "督办事项"
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(task__isnull=False) | Q(unit__isnull=False),
+                name="supervision_has_task_or_unit",
+                violation_error_message="督办事项必须针对一项任务或一个单位。",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="LISTED") | (Q(time_limit__isnull=False) & ~Q(requirements="")),
+                name="supervision_listed_has_limit_and_requirements",
+                violation_error_message="挂牌督办必须写明督办要求和办结时限。",
+            ),
+        ]
+        indexes = [models.Index(fields=["task", "issued_on"]), models.Index(fields=["unit", "issued_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}:{self.title}"
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.task_id is None and self.unit_id is None:
+            errors["task"] = "督办事项必须针对一项任务或一个单位。"
+        if self.kind == SupervisionKind.LISTED:
+            if not self.requirements.strip():
+                errors["requirements"] = "挂牌督办必须写明督办要求。"
+            if self.time_limit is None:
+                errors["time_limit"] = "挂牌督办必须规定办结时限。"
+        if self.time_limit and self.issued_on and self.time_limit < self.issued_on:
+            errors["time_limit"] = "办结时限不能早于督办日期。"
+        if self.lifted_on and self.issued_on and self.lifted_on < self.issued_on:
+            errors["lifted_on"] = "解除督办日期不能早于督办日期。"
+        if errors:
+            raise ValidationError(errors)
+
+    def is_active_on(self, day: dt.date) -> bool:
+        return self.issued_on <= day and (self.lifted_on is None or self.lifted_on > day)

@@ -1,6 +1,20 @@
 from django.urls import path
 
-from tasks.views import evidence, excel, extension, ledger, mytasks, office, progress, signoff, task_page
+from tasks.views import (
+    dashboard,
+    evidence,
+    excel,
+    extension,
+    league,
+    ledger,
+    mytasks,
+    office,
+    progress,
+    signoff,
+    supervision,
+    task_page,
+    timeline,
+)
 
 app_name = "tasks"
 urlpatterns = [
@@ -18,4 +32,12 @@ urlpatterns = [
     path("<int:pk>/extension/", extension.request_new, name="extension_new"),
     path("extensions/<int:pk>/decide/", extension.decide, name="extension_decide"),
     path("evidence/<int:pk>/", evidence.evidence_download, name="evidence_download"),
+    path("overview/", dashboard.overview, name="overview"),
+    path("league/units/", league.units, name="league_units"),
+    path("league/regions/", league.regions, name="league_regions"),
+    path("units/<int:pk>/", league.unit_detail, name="unit"),
+    path("timeline/", timeline.timeline, name="timeline"),
+    path("supervision/", supervision.supervision_list, name="supervision_list"),
+    path("supervision/new/", supervision.supervision_new, name="supervision_new"),
+    path("supervision/<int:pk>/lift/", supervision.supervision_lift_view, name="supervision_lift"),
 ]

@@ -257,3 +257,14 @@ def celery_worker_factory(redis_url: str, transactional_db, tmp_path):
                 proc.kill()
                 proc.wait()
         log.close()
+
+
+@pytest.fixture(autouse=True)
+def _dashboard_snapshots_cleared():
+    """Dashboards keep snapshots in the process, keyed by a fingerprint of the ledger; test
+    databases roll back and reuse ids, so every test starts without them."""
+    from tasks.dashboards import snapshot_cache_clear
+
+    snapshot_cache_clear()
+    yield
+    snapshot_cache_clear()

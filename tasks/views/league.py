@@ -1,0 +1,113 @@
+"""排名 (league tables) by unit and by region, and the unit page they drill into."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from rectify.roles import Role
+from tasks import charts
+from tasks.dashboards import league_regions, league_sort, league_units
+from tasks.lights import Light
+from tasks.models import Unit
+from tasks.selectors import user_sees_whole_ledger
+from tasks.supervision import supervision_for_unit, user_may_supervise
+from tasks.views.dashboard import dashboard_scope, no_plan, render_dashboard
+
+LEAGUE_PAGE_SIZE = 50
+COLUMNS = [
+    ("tasks", "任务"), ("closed", "已完成"), ("overdue", "逾期"), ("lagging", "未达序时进度"),
+    ("supervised", "督办中"), ("compliance", "按时报送率"), ("days", "平均逾期天数"),
+]
+
+
+def _own_unit_only(request: HttpRequest) -> int | None:
+    """A liaison's league shows their own unit only."""
+    if user_sees_whole_ledger(request.user):
+        return None
+    return request.user.unit_id or -1
+
+
+@require_GET
+@login_required
+def units(request: HttpRequest) -> HttpResponse:
+    scope = dashboard_scope(request)
+    if scope is None:
+        return no_plan(request)
+    only = _own_unit_only(request)
+
+    def context() -> dict[str, object]:
+        rows = league_units(states=scope.states, snapshot=scope.snapshot, only_unit_id=only)
+        rows, sort = league_sort(rows, request.GET.get("sort"))
+        chart = charts.bar_chart(
+            [charts.Item(r.name, r.overdue + r.lagging, reverse("tasks:unit", args=[int(r.key)]),
+                         charts.LIGHT_COLORS[Light.RED]) for r in rows[:15]],
+            title=_("逐项排名前列单位的逾期与滞后任务数"),
+        ) if rows else ""
+        return {
+            "page": Paginator(rows, LEAGUE_PAGE_SIZE).get_page(request.GET.get("page")), "sort": sort,
+            "columns": COLUMNS, "chart": chart, "ledger_url": reverse("tasks:ledger"),
+            "unit_url": reverse("tasks:unit", args=[0]).removesuffix("0/"),
+        }
+
+    # A liaison's single row is theirs: the memo key carries their unit.
+    if only:
+        scope.scope_token = f"{getattr(scope.states, 'token', '')}:unit:{only}"
+        scope.states = list(scope.states)
+    return render_dashboard(request, scope, body_template="tasks/league_units_body.html",
+                            title=_("单位排名"), context=context)
+
+
+@require_GET
+@login_required
+def regions(request: HttpRequest) -> HttpResponse:
+    scope = dashboard_scope(request)
+    if scope is None:
+        return no_plan(request)
+
+    def context() -> dict[str, object]:
+        code = request.GET.get("region") or None
+        error = ""
+        try:
+            league = league_regions(states=scope.states, snapshot=scope.snapshot, region_code=code)
+        except LookupError:
+            error = _("没有这个行政区划代码,显示的是全部地区。")
+            league = league_regions(states=scope.states, snapshot=scope.snapshot, region_code=None)
+        rows, sort = league_sort(league.rows, request.GET.get("sort"))
+        chart = charts.bar_chart(
+            [charts.Item(r.name, r.compliance or 0, "", "#0b5f8a") for r in rows[:20]],
+            title=_("按时报送率(%)"),
+        ) if rows else ""
+        return {
+            "ledger_url": reverse("tasks:ledger"), "league": league, "rows": rows, "sort": sort,
+            "columns": COLUMNS, "region_error": error, "chart": chart,
+        }
+
+    return render_dashboard(request, scope, body_template="tasks/league_regions_body.html",
+                            title=_("地区排名"), context=context)
+
+
+@require_GET
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A unit's page: its figures, its tasks as of the day, and the supervision actions."""
+    unit = get_object_or_404(Unit.objects.select_related("region"), pk=pk)
+    if not user_sees_whole_ledger(request.user) and not (
+            request.user.has_role(Role.LIAISON) and request.user.unit_id == unit.pk):
+        raise Http404  # another unit's page is not a liaison's to know
+    scope = dashboard_scope(request)
+    if scope is None:
+        return no_plan(request)
+    mine = [(s, role) for s in scope.states for unit_id, role in s.units if unit_id == unit.pk]
+    rows = league_units(states=scope.states, snapshot=scope.snapshot, only_unit_id=unit.pk)
+    return render(request, "tasks/unit_detail.html", {
+        "scope": scope, "unit": unit, "row": rows[0] if rows else None, "tasks": mine,
+        "ledger_url": reverse("tasks:ledger"),
+        "supervision_actions": supervision_for_unit(user=request.user, unit=unit),
+        "may_supervise": user_may_supervise(request.user),
+    })

@@ -1,0 +1,111 @@
+"""督办: the list of supervision actions, issuing one, lifting one. Office and supervisors only
+write; leaders and liaisons read (403 on any write)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from tasks.dashboards import plan_for
+from tasks.models import SupervisionKind, Task, Unit
+from tasks.supervision import supervision_issue, supervision_lift, supervision_visible_to, user_may_supervise
+
+
+class SupervisionForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("督办方式"), choices=SupervisionKind.choices)
+    task_number = forms.IntegerField(label=gettext_lazy("任务序号"), required=False, min_value=1)
+    unit = forms.ModelChoiceField(label=gettext_lazy("被督办单位"), required=False,
+                                  queryset=Unit.objects.order_by("kind", "code"))
+    title = forms.CharField(label=gettext_lazy("事由"), max_length=200)
+    requirements = forms.CharField(label=gettext_lazy("督办要求(挂牌督办必填)"), required=False,
+                                   widget=forms.Textarea(attrs={"rows": 3}))
+    time_limit = forms.DateField(label=gettext_lazy("办结时限(挂牌督办必填)"), required=False,
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    issued_on = forms.DateField(label=gettext_lazy("督办日期(默认今天)"), required=False,
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    reopen_task = forms.BooleanField(label=gettext_lazy("回头看发现问题,重新打开已销号的任务"), required=False)
+    reopen_reason = forms.CharField(label=gettext_lazy("重新打开的原因"), required=False, max_length=180)
+
+
+@require_http_methods(["GET"])
+@login_required
+def supervision_list(request: HttpRequest) -> HttpResponse:
+    actions = supervision_visible_to(request.user)
+    kind = request.GET.get("kind", "")
+    if kind in SupervisionKind.values:
+        actions = actions.filter(kind=kind)
+    if request.GET.get("active") == "1":
+        actions = actions.filter(lifted_on__isnull=True)
+    page = Paginator(actions.order_by("-issued_on", "-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "tasks/supervision_list.html", {
+        "page": page, "supervision_actions": page.object_list, "kinds": SupervisionKind.choices,
+        "kind": kind, "may_supervise": user_may_supervise(request.user), "scope": None,
+    })
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def supervision_new(request: HttpRequest) -> HttpResponse:
+    if not user_may_supervise(request.user):
+        raise PermissionDenied(_("只有领导小组办公室和整改督导组可以督办。"))
+    plan = plan_for(request.GET)
+    if request.method == "POST":
+        form = SupervisionForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            task = None
+            if data["task_number"]:
+                task = Task.objects.filter(plan=plan, number=data["task_number"]).first()
+                if task is None:
+                    form.add_error("task_number", _("整改方案中没有这个序号的任务。"))
+            if not form.errors:
+                try:
+                    action = supervision_issue(
+                        actor=request.user, kind=data["kind"], title=data["title"], task=task,
+                        unit=data["unit"], requirements=data["requirements"], time_limit=data["time_limit"],
+                        issued_on=data["issued_on"], reopen_task=data["reopen_task"],
+                        reopen_reason=data["reopen_reason"],
+                    )
+                except ValidationError as exc:
+                    for message in exc.messages:
+                        form.add_error(None, message)
+                else:
+                    messages.success(request, _("已登记督办:%(a)s") % {"a": action})
+                    if action.unit_id and not action.task_id:
+                        return redirect("tasks:unit", action.unit_id)
+                    return redirect("tasks:supervision_list")
+    else:
+        initial = {}
+        task_id = request.GET.get("task", "")
+        if task_id.isdigit():
+            task = Task.objects.filter(pk=int(task_id)).only("number").first()
+            if task is not None:
+                initial["task_number"] = task.number
+        unit_id = request.GET.get("unit", "")
+        if unit_id.isdigit():
+            initial["unit"] = int(unit_id)
+        form = SupervisionForm(initial=initial)
+    return render(request, "tasks/supervision_form.html", {"form": form, "plan": plan, "scope": None})
+
+
+@require_POST
+@login_required
+def supervision_lift_view(request: HttpRequest, pk: int) -> HttpResponse:
+    if not user_may_supervise(request.user):
+        raise PermissionDenied(_("只有领导小组办公室和整改督导组可以解除督办。"))
+    action = get_object_or_404(supervision_visible_to(request.user), pk=pk)
+    try:
+        supervision_lift(action=action, actor=request.user, outcome=request.POST.get("outcome", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("已解除督办:%(a)s") % {"a": action})
+    return redirect("tasks:supervision_list")
