@@ -124,3 +124,16 @@ def test_client_ip_trusts_only_the_configured_proxies(rf, settings, trusted, for
     settings.RECTIFY_TRUSTED_PROXY_COUNT = trusted
     request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == client
+
+
+@pytest.mark.django_db
+def test_reading_pages_does_not_write_the_session(client, office_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(office_user)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("tasks:ledger"))
+        client.get(reverse("tasks:ledger"))
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert writes == []
