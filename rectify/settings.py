@@ -238,6 +238,11 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
 
+# kombu's filesystem transport keeps its exchange table in ./control of whatever directory the
+# process started in unless told otherwise: keep it with the rest of the broker under var/.
+if not REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(VAR_DIR / "broker" / "control")
+
 # --- Dispatches, bulletins, reminders (reports/) ------------------------------
 # Weekday as in Python (Monday is 0): the dispatch goes out Thursday 09:00 by default.
 RECTIFY_DISPATCH_WEEKDAY = env_int("RECTIFY_DISPATCH_WEEKDAY", 3)
