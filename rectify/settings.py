@@ -324,6 +324,11 @@ if RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS < 1:
 CELERY_BEAT_SCHEDULE["signoff-close-due"] = {
     "task": "tasks.jobs.signoff_close_due_job", "schedule": crontab(hour=6, minute=10),
 }
+# kombu's filesystem transport keeps its exchange table in ./control of whatever directory the
+# process started in unless told otherwise: keep it with the rest of the broker under var/.
+if not REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS["control_folder"] = str(VAR_DIR / "broker" / "control")
+
 # --- Dispatches, bulletins, reminders (reports/) ------------------------------
 # Weekday as in Python (Monday is 0): the dispatch goes out Thursday 09:00 by default.
 RECTIFY_DISPATCH_WEEKDAY = env_int("RECTIFY_DISPATCH_WEEKDAY", 3)
