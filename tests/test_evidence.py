@@ -5,11 +5,11 @@ import hashlib
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
-from workspace_files import docx_bomb, docx_bytes, exe_as_jpeg, pdf, png, png_bytes, upload
 
 from tasks.evidence import evidence_check
 from tasks.models import Evidence, ProgressReport, Task, TaskChange
 from tasks.services import task_report_progress
+from tests.workspace_files import docx_bomb, docx_bytes, exe_as_jpeg, pdf, png, png_bytes, upload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_storage")]
 

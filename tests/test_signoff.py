@@ -6,7 +6,6 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
-from workspace_files import png
 
 from tasks.models import SignoffStep, Task, TaskChange, TaskStatus
 from tasks.services import StaleEditError, task_reopen, task_report_progress
@@ -20,6 +19,7 @@ from tasks.signoff import (
     signoff_return,
 )
 from tasks.workdays import add_working_days, is_working_day
+from tests.workspace_files import png
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_storage")]
 Action = SignoffStep.Action

@@ -6,12 +6,12 @@ Screenshots of every page visited go to docs/screenshots/ (desktop 1280px, and 3
 import datetime as dt
 
 import pytest
-from conftest import SCREENSHOTS, screenshot
 from django.utils import timezone
-from workspace_files import pdf_bytes, png_bytes
 
 from tasks.models import Task, TaskStatus
 from tasks.signoff import signoff_close_due
+from tests.conftest import SCREENSHOTS, screenshot
+from tests.workspace_files import pdf_bytes, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("evidence_storage")]

@@ -5,14 +5,14 @@ import threading
 
 import pytest
 from celery import Celery
-from conftest import wait_until
 from django.core.exceptions import ValidationError
 from django.db import connection
-from workspace_files import png
 
 from tasks.models import SignoffStep, Task, TaskStatus
 from tasks.services import StaleEditError
 from tasks.signoff import signoff_apply, signoff_lead_review, signoff_office_verify
+from tests.conftest import wait_until
+from tests.workspace_files import png
 
 pytestmark = [pytest.mark.services, pytest.mark.usefixtures("evidence_storage")]
 

@@ -8,7 +8,6 @@ import pytest
 import time_machine
 from django.test import Client
 from django.urls import reverse
-from workspace_files import exe_as_jpeg, png
 
 from tasks.extensions import extension_request_create
 from tasks.models import (
@@ -23,6 +22,7 @@ from tasks.models import (
 )
 from tasks.services import TaskUnitSpec, task_report_progress, task_set_units
 from tasks.signoff import signoff_apply, signoff_lead_review, signoff_office_verify
+from tests.workspace_files import exe_as_jpeg, png
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_storage")]
 CST = dt.timezone(dt.timedelta(hours=8))
