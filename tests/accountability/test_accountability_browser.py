@@ -117,6 +117,13 @@ def test_case_from_clue_to_public_result(transactional_db, page, live_server, ac
     page.set_viewport_size(DESKTOP)
     assert public_results() == []
 
+    page.click("nav.mainnav >> text=责任追究")
+    page.select_option("select[name=stage]", "PUBLIC")
+    page.click("form.filters button.primary")
+    page.wait_for_load_state()
+    assert page.locator("table.cases tbody tr").count() == 1
+    assert "晋中市昔阳县" in page.locator("table.cases tbody").inner_text()
+    screenshot(page, "accountability-case-list")
     page.click("nav.mainnav >> text=访问记录")
     assert page.locator("table tbody tr").count() > 5
     screenshot(page, "accountability-access-log")
