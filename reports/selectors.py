@@ -15,12 +15,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from django.apps import apps
-from django.core.exceptions import FieldError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from accountability.selectors import BulletinFigures, bulletin_figures
 from rectify.models import User
 from rectify.roles import Role
 from reports.models import Delivery, Publication, Report, ReportKind
@@ -31,17 +30,13 @@ from tasks.models import (
     Plan,
     ProgressReport,
     Region,
+    SupervisionAction,
     Task,
     TaskChange,
     TaskStatus,
     TaskUnit,
 )
 from tasks.services import report_cutoff
-
-try:  # The accountability register is built in parallel; the bulletin shows it once it exists.
-    from accountability.selectors import bulletin_figures  # type: ignore[attr-defined]
-except ImportError:
-    bulletin_figures = None
 
 logger = logging.getLogger(__name__)
 
@@ -215,41 +210,40 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def supervision_actions_between(*, plan: Plan, since: dt.datetime, until: dt.datetime) -> list[dict[str, Any]]:
-    """督办 actions taken in the window, for the dispatch.
-
-    TODO(lead): `tasks.SupervisionAction` is being added by another helper. Until it is
-    merged this returns []. Once it lands, check the field names below (task, kind,
-    created_at, unit, requirements, due_on) against the real model and drop the FieldError
-    guard; the dispatch template shows kind, task, unit and requirements.
-    """
-    try:
-        model = apps.get_model("tasks", "SupervisionAction")
-    except LookupError:
-        return []
-    try:
-        actions = (
-            model.objects.filter(task__plan=plan, created_at__gt=since, created_at__lte=until)
-            .select_related("task").order_by("created_at")
-        )
-        return [
-            {
-                "task_id": a.task_id,
-                "number": a.task.number,
-                "title": a.task.title,
-                "kind": a.get_kind_display() if hasattr(a, "get_kind_display") else str(a),
-                "unit_id": getattr(a, "unit_id", None),
-                "requirements": str(getattr(a, "requirements", ""))[:300],
-                "at": a.created_at.isoformat(),
-            }
-            for a in actions
-        ]
-    except (FieldError, AttributeError):
-        logger.exception("SupervisionAction does not have the fields the dispatch expects; see the TODO")
-        return []
+    """督办 actions recorded in the window, for the dispatch: against a task of the plan, or
+    against a unit alone."""
+    actions = (
+        SupervisionAction.objects.filter(created_at__gt=since, created_at__lte=until)
+        .filter(Q(task__plan=plan) | Q(task__isnull=True, unit__isnull=False))
+        .select_related("task", "unit").order_by("created_at", "id")
+    )
+    return [
+        {
+            "task_id": a.task_id,
+            "number": a.task.number if a.task else None,
+            "title": a.task.title if a.task else a.title,
+            "kind": a.get_kind_display(),
+            "unit_id": a.unit_id,
+            "unit": a.unit.name if a.unit else "",
+            "requirements": (a.requirements or a.title)[:300],
+            "time_limit": a.time_limit.isoformat() if a.time_limit else None,
+            "at": a.created_at.isoformat(),
+        }
+        for a in actions
+    ]
 
 
-# --- Weekly dispatch --------------------------------------------------------------------------
-
+def accountability_progress(*, as_of: dt.date) -> dict[str, int]:
+    """The register's figures as the bulletin prints them: label → number."""
+    figures: BulletinFigures = bulletin_figures(as_of=as_of)
+    rows: dict[str, int] = {"问题线索(件)": figures.cases_total}
+    rows.update({f"{label}(件)": n for _, label, n in figures.cases_by_stage})
+    rows["被问责人员(人)"] = figures.persons_total
+    rows.update({f"{label}干部(人)": n for _, label, n in figures.persons_by_rank if n})
+    rows.update({f"{label}(人)": n for _, label, n in figures.persons_by_outcome if n})
+    rows[f"阶段办理超过{figures.stage_limit_days}天(件)"] = figures.overdue_total
+    rows["结果已向社会公开(件)"] = figures.published_total
+    return rows
 
 def dispatch_compile(*, plan: Plan, week: dt.date, as_of: dt.datetime, since: dt.datetime) -> Snapshot:
     """周调度: the ledger as of `as_of`, and what changed since `since` (the last dispatch)."""
@@ -502,9 +496,7 @@ def bulletin_compile(*, plan: Plan, period: str, as_of: dt.datetime, number: int
         for u in unit_ranking:
             u["rank_change"] = change["ranks"].get(str(u["unit_id"]))
 
-    accountability = None
-    if bulletin_figures is not None:
-        accountability = bulletin_figures(plan=plan, as_of=today)
+    accountability = accountability_progress(as_of=today)
 
     return _json_ready({
         "kind": ReportKind.BULLETIN.value,

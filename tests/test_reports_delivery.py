@@ -90,7 +90,7 @@ def test_bulletin_email_text_and_html_with_rankings(cast, django_capture_on_comm
     for part in (message.body, html_part(message)):
         assert "2018年第1期" in part and "二、单位排名" in part and "三、城市排名" in part
         assert "四、逾期未完成任务" in part and "太原市" in part
-        assert "六、责任追究进展" not in part  # the accountability register does not exist yet
+        assert "六、责任追究进展" in part and "问题线索(件)" in part
     workbook = openpyxl.load_workbook(io.BytesIO(message.attachments[0][1]), read_only=True)
     assert workbook.sheetnames == ["单位排名", "城市排名", "逾期任务", "整改台账"]
     snapshot = report.snapshot
@@ -99,12 +99,22 @@ def test_bulletin_email_text_and_html_with_rankings(cast, django_capture_on_comm
     assert snapshot["overdue"] and all(t["overdue_days"] > 0 for t in snapshot["overdue"])
 
 
-def test_bulletin_shows_accountability_figures_once_the_register_offers_them(cast, monkeypatch):
-    from reports import selectors
+def test_bulletin_shows_the_accountability_registers_figures(cast):
+    from accountability.demo import accountability_demo_load
+    from accountability.models import AccountablePerson, Case
 
-    monkeypatch.setattr(selectors, "bulletin_figures", lambda *, plan, as_of: {"移交问题线索": 12, "已问责人数": 30})
+    from tasks.demo import demo_users_ensure
+
+    demo_users_ensure()  # the register's demo cases are handled by the demo accountability group
+    import time_machine
+
+    with time_machine.travel(at(2018, 10, 25), tick=False):
+        assert accountability_demo_load(today=dt.date(2018, 10, 25)) > 0
     snapshot = bulletin_compile(plan=cast, period="2018-11", as_of=at(2018, 11, 1), number=1)
-    assert snapshot["accountability"] == {"移交问题线索": 12, "已问责人数": 30}
+    figures = snapshot["accountability"]
+    assert figures["问题线索(件)"] == Case.objects.filter(transferred_on__lte=dt.date(2018, 11, 1)).count() > 0
+    assert figures["被问责人员(人)"] == AccountablePerson.objects.count() > 0
+    assert figures["结果已向社会公开(件)"] == 1
 
 
 def test_smtp_failing_twice_then_succeeding_sends_one_email(cast):

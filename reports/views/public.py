@@ -7,18 +7,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accountability.selectors import public_results
 from reports.selectors import publication_public_latest
-
-try:  # published accountability results, once the accountability register offers them
-    from accountability.selectors import public_results  # type: ignore[attr-defined]
-except ImportError:
-    public_results = None
 
 
 @require_GET
 def public_page(request: HttpRequest) -> HttpResponse:
     publication = publication_public_latest(today=timezone.localdate())
-    results = public_results() if public_results is not None else None
+    results = public_results()
     return render(request, "reports/public.html", {
         "publication": publication, "p": publication.snapshot if publication else None,
         "accountability_results": results,

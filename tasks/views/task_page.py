@@ -19,6 +19,7 @@ from tasks.lights import task_expected_progress, task_light
 from tasks.models import Task
 from tasks.permissions import task_unit_role, user_answers_for, user_is_office, user_may_report
 from tasks.signoff import notice_ends_on, signoff_next_actions
+from tasks.supervision import supervision_for_task, user_may_supervise
 from tasks.workspace_selectors import task_changes, task_page_get
 
 CHANGE_FIELDS = {
@@ -71,6 +72,8 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if change.field == "status":
             change.old, change.new = status_labels.get(change.old, change.old), status_labels.get(change.new, change.new)
     return render(request, "tasks/task_page.html", {
+        "supervision_actions": supervision_for_task(user=request.user, task=task),
+        "may_supervise": user_may_supervise(request.user),
         "task": task,
         "light": task_light(task, today),
         "expected": task_expected_progress(task, today),
