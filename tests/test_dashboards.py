@@ -360,3 +360,15 @@ def test_a_write_shows_on_the_next_request(client, office_user, plan):
     task_update(task=task, actor=office_user, status=TaskStatus.CLOSED, closed_on=dt.date(2018, 1, 5))
     after = text_of(client.get(reverse("tasks:ledger"), {"status": "CLOSED"}))
     assert task.title in after
+
+
+def test_text_in_charts_and_tables_is_escaped(client, office_user, plan):
+    task = Task.objects.get(plan=plan, number=7)
+    task_update(task=task, actor=office_user, title="<script>alert(1)</script>钢铁")
+    client.force_login(office_user)
+    for name in ("tasks:timeline", "tasks:ledger"):
+        page = client.get(reverse(name)).content.decode()
+        assert "<script>alert(1)</script>" not in page, name
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;钢铁" in page, name
+    page = client.get(reverse("tasks:ledger"), {"q": "<b>x</b>"}).content.decode()
+    assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
