@@ -744,7 +744,7 @@ FLAG_CHOICES = [
     ("late_done", gettext_lazy("超期完成")),
 ]
 DUE_CHOICES = [("", gettext_lazy("不限")), ("7", gettext_lazy("7天内到期")), ("30", gettext_lazy("30天内到期")),
-               ("past", gettext_lazy("已过时限"))]
+               ("past", gettext_lazy("已到原定时限"))]
 SUPERVISED_CHOICES = [("", gettext_lazy("不限")), ("1", gettext_lazy("督办中")), ("0", gettext_lazy("未督办"))]
 SORT_CHOICES = [
     ("number", gettext_lazy("序号")), ("deadline", gettext_lazy("整改时限")),
@@ -893,7 +893,7 @@ def states_filter(*, states: Iterable[TaskState], filters: Mapping[str, Any], sn
         due = filters.get("due")
         if due in ("7", "30") and not s.due_within(as_of, int(due)):
             continue
-        if due == "past" and not (s.measured_deadline and s.measured_deadline < as_of):
+        if due == "past" and not (s.measured_deadline and s.measured_deadline <= as_of):
             continue
         supervised = filters.get("supervised")
         if supervised and s.supervised != (supervised == "1"):

@@ -372,3 +372,16 @@ def test_text_in_charts_and_tables_is_escaped(client, office_user, plan):
         assert "&lt;script&gt;alert(1)&lt;/script&gt;钢铁" in page, name
     page = client.get(reverse("tasks:ledger"), {"q": "<b>x</b>"}).content.decode()
     assert "<b>x</b>" not in page and "&lt;b&gt;x&lt;/b&gt;" in page
+
+
+def test_each_overview_figure_links_to_as_many_ledger_rows(office_user, plan):
+    with time_machine.travel(at("2018-06-01"), tick=False):
+        snapshot = snapshot_get(plan=plan, as_of=dt.date(2018, 6, 1))
+        o = dashboard_overview(states=list(snapshot.states.values()), snapshot=snapshot)
+        for params, figure in [
+            ({"due": "past"}, o.due_by_now), ({"flag": "overdue"}, o.overdue), ({"flag": "lagging"}, o.lagging),
+            ({"due": "7"}, o.due_7), ({"due": "30"}, o.due_30), ({"flag": "finished"}, o.finished),
+            ({"supervised": "1"}, o.supervised), ({}, o.total),
+        ]:
+            tasks, _form = ledger_filter(user=office_user, params=params)
+            assert tasks.count() == figure, params
