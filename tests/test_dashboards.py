@@ -385,3 +385,19 @@ def test_each_overview_figure_links_to_as_many_ledger_rows(office_user, plan):
         ]:
             tasks, _form = ledger_filter(user=office_user, params=params)
             assert tasks.count() == figure, params
+
+
+def test_league_figures_link_to_as_many_ledger_rows(office_user, plan):
+    with time_machine.travel(at("2018-06-01"), tick=False):
+        snapshot = snapshot_get(plan=plan, as_of=dt.date(2018, 6, 1))
+        states = list(snapshot.states.values())
+        league = league_regions(states=states, snapshot=snapshot, region_code=None)
+        for row in league.rows:
+            params = {"region": row.region_code} if row.region_code else {"region": league.region[0], "own": "1"}
+            for flag, figure in (("", row.tasks), ("overdue", row.overdue), ("lagging", row.lagging),
+                                 ("finished", row.closed)):
+                tasks, form = ledger_filter(user=office_user, params={**params, "flag": flag})
+                assert not form.errors and tasks.count() == figure, (row.name, flag)
+        for row in league_units(states=states, snapshot=snapshot)[:15]:
+            tasks, _form = ledger_filter(user=office_user, params={"unit": row.key, "flag": "overdue"})
+            assert tasks.count() == row.overdue, row.name
