@@ -188,7 +188,7 @@ class Snapshot:
         return result
 
 
-MEMO_ENTRIES = 256
+MEMO_ENTRIES = 128  # page bodies are ~60 kB at national scale: a few MB per snapshot at most
 
 
 def snapshot_memo(snapshot: Snapshot, key: tuple[Any, ...], compute: Any) -> Any:
@@ -286,7 +286,7 @@ def ledger_fingerprint(plan: Plan) -> tuple[Any, ...]:
 # from a shared cache costs more than the page itself. Bounded, and short-lived as a safety net.
 _SNAPSHOTS: OrderedDict[str, tuple[float, Snapshot]] = OrderedDict()
 _SNAPSHOTS_LOCK = threading.Lock()
-SNAPSHOTS_KEPT = 16
+SNAPSHOTS_KEPT = 8
 
 
 def snapshot_cache_clear() -> None:
