@@ -401,3 +401,22 @@ def test_league_figures_link_to_as_many_ledger_rows(office_user, plan):
         for row in league_units(states=states, snapshot=snapshot)[:15]:
             tasks, _form = ledger_filter(user=office_user, params={"unit": row.key, "flag": "overdue"})
             assert tasks.count() == row.overdue, row.name
+
+
+def test_liaisons_with_the_same_tasks_never_see_each_others_league_row(client, coal_liaison, plan):
+    from django.contrib.auth.models import Group
+
+    from rectify.models import User
+
+    coal = coal_liaison.unit
+    twin = Unit.objects.create(code="sx-twin", name="省煤炭工业厅驻厅组", kind=Unit.Kind.OTHER, region=coal.region)
+    for tu in TaskUnit.objects.filter(unit=coal):
+        TaskUnit.objects.create(task=tu.task, unit=twin, role=TaskUnit.Role.RESPONSIBLE, position=99)
+    other = User.objects.create_user(username="twin", password="pw-for-tests", unit=twin)
+    other.groups.add(Group.objects.get(name="liaison"))
+    client.force_login(coal_liaison)
+    first = client.get(reverse("tasks:league_units")).content.decode()
+    client.force_login(other)
+    second = client.get(reverse("tasks:league_units")).content.decode()
+    assert f"/tasks/units/{coal.pk}/" in first and f"/tasks/units/{twin.pk}/" not in first
+    assert f"/tasks/units/{twin.pk}/" in second and f"/tasks/units/{coal.pk}/" not in second
