@@ -5,7 +5,8 @@ Everything is computed from one *snapshot* of a plan as it stood at the end of a
 change history (TaskChange rows written after the day are undone), progress from the weekly
 reports of weeks up to that day, lights from `tasks/lights.py`. A snapshot takes a fixed
 number of queries whatever the size of the ledger and is cached, keyed by the day and by a
-fingerprint of the ledger (one cheap query), so a write anywhere shows on the next request.
+fingerprint of the ledger (read in the same query as the plan), so a write anywhere shows on the
+next request.
 
 Scope: every figure is computed over the tasks the user may see (`tasks_visible_to`).
 """
