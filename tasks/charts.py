@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 FONT = "font-family=\"Noto Sans CJK SC,WenQuanYi Micro Hei,Microsoft YaHei,sans-serif\""
 PALETTE = ["#0b5f8a", "#2e8b57", "#d4a017", "#c0392b", "#7d5ba6", "#5b6776", "#16a085", "#e67e22"]
@@ -194,18 +195,18 @@ def timeline(rows: Sequence[TimelineRow], *, start: dt.date, end: dt.date, today
                      f'height="12" rx="3" fill="{row.color}"{dash}><title>{escape(row.note)}</title></rect>')
         if row.original_end and row.end and row.original_end != row.end:
             parts.append(f'<line x1="{x(row.original_end):.1f}" x2="{x(row.original_end):.1f}" y1="{y + 2}" '
-                         f'y2="{y + 22}" stroke="#1d2733" stroke-width="2"><title>原定时限 {row.original_end}</title></line>')
+                         f'y2="{y + 22}" stroke="#1d2733" stroke-width="2"><title>{escape(_("原定时限"))} {row.original_end}</title></line>')
         for m_title, due, done in row.milestones:
             cx, cy = x(due), y + 12
             fill = "#1d2733" if done else "#fff"
             parts.append(f'<path d="M{cx:.1f} {cy - 6} L{cx + 6:.1f} {cy} L{cx:.1f} {cy + 6} L{cx - 6:.1f} {cy} Z" '
                          f'fill="{fill}" stroke="#1d2733"><title>{escape(m_title)} {due}</title></path>')
-    markers = [(today, "#c0392b", "今天")]
+    markers = [(today, "#c0392b", _("今天"))]
     if as_of and as_of != today:
-        markers.append((as_of, "#0b5f8a", "截至"))
+        markers.append((as_of, "#0b5f8a", _("截至")))
     for day, color, text in markers:
         if start <= day <= end:
             parts.append(f'<line x1="{x(day):.1f}" x2="{x(day):.1f}" y1="{top - 4}" y2="{height}" stroke="{color}" '
                          f'stroke-width="2"/><text x="{x(day) + 3:.1f}" y="{height - 2}" font-size="10" '
-                         f'fill="{color}">{text}</text>')
+                         f'fill="{color}">{escape(text)}</text>')
     return _svg(width, height, title, "".join(parts))

@@ -5,7 +5,8 @@ Everything is computed from one *snapshot* of a plan as it stood at the end of a
 change history (TaskChange rows written after the day are undone), progress from the weekly
 reports of weeks up to that day, lights from `tasks/lights.py`. A snapshot takes a fixed
 number of queries whatever the size of the ledger and is cached, keyed by the day and by a
-fingerprint of the ledger (one cheap query), so a write anywhere shows on the next request.
+fingerprint of the ledger (read in the same query as the plan), so a write anywhere shows on the
+next request.
 
 Scope: every figure is computed over the tasks the user may see (`tasks_visible_to`).
 """
@@ -188,7 +189,7 @@ class Snapshot:
         return result
 
 
-MEMO_ENTRIES = 256
+MEMO_ENTRIES = 128  # page bodies are ~60 kB at national scale: a few MB per snapshot at most
 
 
 def snapshot_memo(snapshot: Snapshot, key: tuple[Any, ...], compute: Any) -> Any:
@@ -251,8 +252,12 @@ def as_of_parse(raw: str | None, *, plan: Plan) -> dt.date:
     return day
 
 
-def ledger_fingerprint(plan: Plan) -> tuple[Any, ...]:
-    """One query that changes whenever anything a dashboard shows is written.
+_FINGERPRINT = ("fp_tasks", "fp_task_at", "fp_change", "fp_report", "fp_milestone", "fp_task_unit",
+                "fp_supervision_at")
+
+
+def plans_with_fingerprint() -> QuerySet[Plan]:
+    """Plans annotated with what changes whenever anything a dashboard shows is written.
 
     Every service records a TaskChange; the admin saves the task (updated_at); reports,
     milestones, units and supervision actions have their own markers.
@@ -260,24 +265,29 @@ def ledger_fingerprint(plan: Plan) -> tuple[Any, ...]:
     def last(qs: QuerySet[Any], name: str) -> Subquery:
         return Subquery(qs.order_by(f"-{name}").values(name)[:1])
 
-    row = Plan.objects.filter(pk=plan.pk).annotate(
-        n_tasks=Count("tasks"),
-        task_at=Max("tasks__updated_at"),
-        change_id=last(TaskChange.objects.all(), "id"),
-        report_id=last(ProgressReport.objects.all(), "id"),
-        milestone_id=last(Milestone.objects.all(), "id"),
-        task_unit_id=last(TaskUnit.objects.all(), "id"),
-        supervision_at=last(SupervisionAction.objects.all(), "updated_at"),
-    ).values_list("n_tasks", "task_at", "change_id", "report_id", "milestone_id", "task_unit_id",
-                  "supervision_at").get()
-    return tuple(row)
+    return Plan.objects.annotate(
+        fp_tasks=Count("tasks"),
+        fp_task_at=Max("tasks__updated_at"),
+        fp_change=last(TaskChange.objects.all(), "id"),
+        fp_report=last(ProgressReport.objects.all(), "id"),
+        fp_milestone=last(Milestone.objects.all(), "id"),
+        fp_task_unit=last(TaskUnit.objects.all(), "id"),
+        fp_supervision_at=last(SupervisionAction.objects.all(), "updated_at"),
+    )
+
+
+def ledger_fingerprint(plan: Plan) -> tuple[Any, ...]:
+    """The plan's fingerprint: read with the plan by `plan_for` (no query), else one query."""
+    if not hasattr(plan, _FINGERPRINT[0]):
+        plan = plans_with_fingerprint().get(pk=plan.pk)
+    return tuple(getattr(plan, name) for name in _FINGERPRINT)
 
 
 # Snapshots are kept in this process, unpickled: at national scale (3,100 tasks) unpickling one
 # from a shared cache costs more than the page itself. Bounded, and short-lived as a safety net.
 _SNAPSHOTS: OrderedDict[str, tuple[float, Snapshot]] = OrderedDict()
 _SNAPSHOTS_LOCK = threading.Lock()
-SNAPSHOTS_KEPT = 16
+SNAPSHOTS_KEPT = 8
 
 
 def snapshot_cache_clear() -> None:
@@ -735,7 +745,7 @@ FLAG_CHOICES = [
     ("late_done", gettext_lazy("超期完成")),
 ]
 DUE_CHOICES = [("", gettext_lazy("不限")), ("7", gettext_lazy("7天内到期")), ("30", gettext_lazy("30天内到期")),
-               ("past", gettext_lazy("已过时限"))]
+               ("past", gettext_lazy("已到原定时限"))]
 SUPERVISED_CHOICES = [("", gettext_lazy("不限")), ("1", gettext_lazy("督办中")), ("0", gettext_lazy("未督办"))]
 SORT_CHOICES = [
     ("number", gettext_lazy("序号")), ("deadline", gettext_lazy("整改时限")),
@@ -749,8 +759,10 @@ class LedgerFilterForm(forms.Form):
     """The ledger's filters. Choices come from the snapshot, so validating costs no query."""
 
     q = forms.CharField(label=gettext_lazy("搜索"), required=False, max_length=100)
-    unit = forms.TypedChoiceField(label=gettext_lazy("牵头或责任单位"), required=False, coerce=int, empty_value=None)
-    region = forms.ChoiceField(label=gettext_lazy("地区"), required=False)
+    # Unit, region, problem and measure are checked against the snapshot (see _snapshot_choice):
+    # 400 units as ChoiceField choices cost more to set up on every request than the page.
+    unit = forms.CharField(label=gettext_lazy("牵头或责任单位"), required=False, max_length=20)
+    region = forms.CharField(label=gettext_lazy("地区"), required=False, max_length=20)
     own = forms.BooleanField(label=gettext_lazy("仅本级单位"), required=False)
     status = forms.ChoiceField(label=gettext_lazy("状态"), required=False,
                                choices=[("", gettext_lazy("全部")), *TaskStatus.choices])
@@ -759,18 +771,41 @@ class LedgerFilterForm(forms.Form):
     light = forms.ChoiceField(label=gettext_lazy("预警灯"), required=False,
                               choices=[("", gettext_lazy("全部")), *Light.choices])
     flag = forms.ChoiceField(label=gettext_lazy("情况"), required=False, choices=FLAG_CHOICES)
-    problem = forms.TypedChoiceField(label=gettext_lazy("督察反馈问题"), required=False, coerce=int, empty_value=None)
-    measure = forms.TypedChoiceField(label=gettext_lazy("重点举措"), required=False, coerce=int, empty_value=None)
+    problem = forms.CharField(label=gettext_lazy("督察反馈问题"), required=False, max_length=20)
+    measure = forms.CharField(label=gettext_lazy("重点举措"), required=False, max_length=20)
     due = forms.ChoiceField(label=gettext_lazy("到期"), required=False, choices=DUE_CHOICES)
     supervised = forms.ChoiceField(label=gettext_lazy("督办"), required=False, choices=SUPERVISED_CHOICES)
     sort = forms.ChoiceField(label=gettext_lazy("排序"), required=False, choices=SORT_CHOICES)
     as_of = forms.CharField(label=gettext_lazy("截至日期"), required=False, max_length=20)
 
+    SNAPSHOT_CHOICES = ("unit", "region", "problem", "measure")
+
     def __init__(self, data: Mapping[str, Any], *, snapshot: Snapshot) -> None:
         super().__init__(data)
         self.snapshot = snapshot
-        for name, choices in snapshot_memo(snapshot, ("filter_choices",), lambda: _filter_choices(snapshot)).items():
-            self.fields[name].choices = choices
+        self.snapshot_choices: dict[str, list[tuple[Any, str]]] = snapshot_memo(
+            snapshot, ("filter_choices",), lambda: _filter_choices(snapshot))
+
+    def _snapshot_choice(self, name: str) -> Any:
+        value = self.cleaned_data.get(name) or ""
+        if not value:
+            return None
+        for choice, _label in self.snapshot_choices[name]:
+            if str(choice) == value:
+                return choice
+        raise forms.ValidationError(_("“%(v)s”不是可选的值。") % {"v": value[:20]}, code="invalid_choice")
+
+    def clean_unit(self) -> Any:
+        return self._snapshot_choice("unit")
+
+    def clean_region(self) -> Any:
+        return self._snapshot_choice("region")
+
+    def clean_problem(self) -> Any:
+        return self._snapshot_choice("problem")
+
+    def clean_measure(self) -> Any:
+        return self._snapshot_choice("measure")
 
     def as_filter_fields(self) -> SafeString:
         """The filters as labelled inputs, built here: Django's select widgets render each option
@@ -784,9 +819,10 @@ class LedgerFilterForm(forms.Form):
             value = bound.value()
             value = "" if value is None else str(value)
             field = bound.field
-            if isinstance(field, forms.ChoiceField):
-                options = snapshot_memo(self.snapshot, ("filter_options", name), lambda f=field: [
-                    (str(v), f'<option value="{escape(v)}">{escape(label)}</option>') for v, label in f.choices])
+            if isinstance(field, forms.ChoiceField) or name in self.SNAPSHOT_CHOICES:
+                choices = self.snapshot_choices.get(name) or getattr(field, "choices", [])
+                options = snapshot_memo(self.snapshot, ("filter_options", name), lambda c=choices: [
+                    (str(v), f'<option value="{escape(v)}">{escape(label)}</option>') for v, label in c])
                 html = "".join(
                     option.replace("<option ", "<option selected ", 1) if v == value else option
                     for v, option in options)
@@ -858,7 +894,7 @@ def states_filter(*, states: Iterable[TaskState], filters: Mapping[str, Any], sn
         due = filters.get("due")
         if due in ("7", "30") and not s.due_within(as_of, int(due)):
             continue
-        if due == "past" and not (s.measured_deadline and s.measured_deadline < as_of):
+        if due == "past" and not (s.measured_deadline and s.measured_deadline <= as_of):
             continue
         supervised = filters.get("supervised")
         if supervised and s.supervised != (supervised == "1"):
@@ -986,12 +1022,13 @@ def ledger_rows(*, page: Page) -> list[LedgerRow]:
 
 def plan_for(params: Mapping[str, Any]) -> Plan | None:
     """The plan shown: ?plan=<code> if it exists, else the latest one."""
+    plans = plans_with_fingerprint()
     code = params.get("plan")
     if code:
-        plan = Plan.objects.filter(code=str(code)[:40]).first()
+        plan = plans.filter(code=str(code)[:40]).first()
         if plan is not None:
             return plan
-    return Plan.objects.order_by("-issued_on", "-id").first()
+    return plans.order_by("-issued_on", "-id").first()
 
 
 _EMPTY_SNAPSHOT = Snapshot(plan_id=0, as_of=dt.date(2000, 1, 1), states={}, report_start=dt.date(2000, 1, 1),

@@ -211,3 +211,22 @@ def test_supervision_list_is_scoped_and_pinned(client, office_user, coal_liaison
             listed(office_user, task=other, title=f"更多{i}")
         with django_assert_num_queries(6):
             assert client.get(reverse("tasks:supervision_list")).status_code == 200
+
+
+def test_the_supervision_include_renders_for_the_task_page(rf, office_user, leader, plan):
+    """The lead adds templates/tasks/_supervision_list.html to the task page with this context."""
+    from django.template.loader import render_to_string
+
+    from tasks.supervision import user_may_supervise
+
+    task = Task.objects.get(plan=plan, number=30)
+    listed(office_user, task=task, title="河长制落实不力<挂牌>")
+    for user, can_lift in ((office_user, True), (leader, False)):
+        request = rf.get("/")
+        request.user = user
+        html = render_to_string("tasks/_supervision_list.html", {
+            "supervision_actions": supervision_for_task(user=user, task=task),
+            "may_supervise": user_may_supervise(user),
+        }, request=request)
+        assert "河长制落实不力&lt;挂牌&gt;" in html and "挂牌督办" in html and "办结时限" in html
+        assert ("解除督办" in html) is can_lift

@@ -47,7 +47,7 @@ def _timeline_context(request: HttpRequest, plan: Plan, result: LedgerResult, sc
     end = max([today + dt.timedelta(days=60), *ends])
     rows = [
         charts.TimelineRow(
-            label=f"{'【督】' if s.supervised else ''}{s.number}. {s.title}",
+            label=f"{_('【督】') if s.supervised else ''}{s.number}. {s.title}",
             href=reverse("tasks:detail", args=[s.id]),
             start=start, end=s.deadline, original_end=s.original_deadline,
             color=charts.LIGHT_COLORS[s.light],
