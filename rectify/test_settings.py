@@ -23,3 +23,6 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 # A test worker may use a test-only e-mail backend (a slow or failing one).
 if os.environ.get("RECTIFY_TEST_EMAIL_BACKEND"):
     EMAIL_BACKEND = os.environ["RECTIFY_TEST_EMAIL_BACKEND"]
+
+# django-axes logs every login at INFO; in tests that drowns the failures worth reading.
+LOGGING["loggers"] = {"axes": {"level": "WARNING"}}  # noqa: F405

@@ -12,13 +12,16 @@ def test_anonymous_goes_to_login(client, plan):
 
 def test_office_sees_all_sixty_liaison_only_their_unit(client, plan, office_user, taiyuan_liaison):
     client.force_login(office_user)
-    page = client.get(reverse("tasks:ledger")).content.decode()
-    assert page.count('href="/tasks/') >= 60
+    response = client.get(reverse("tasks:ledger"))
+    assert response.context["total"] == 60
+    assert len(response.context["rows"]) == 50  # first page of 50
     client.force_login(taiyuan_liaison)
     response = client.get(reverse("tasks:ledger"))
     own = set(plan.tasks.filter(task_units__unit=taiyuan_liaison.unit).values_list("pk", flat=True))
-    shown = {t.pk for t in response.context["tasks"]}
-    assert shown == own and 0 < len(own) < 60
+    assert response.context["total"] == len(own) and 0 < len(own) < 60
+    page = response.content.decode()
+    shown = {t.pk for t in plan.tasks.all() if f'href="/tasks/{t.pk}/"' in page}
+    assert shown == own
     other = plan.tasks.exclude(pk__in=own).first()
     assert client.get(reverse("tasks:detail", args=[other.pk])).status_code == 404
     assert client.get(reverse("tasks:detail", args=[min(own)])).status_code == 200
@@ -26,7 +29,7 @@ def test_office_sees_all_sixty_liaison_only_their_unit(client, plan, office_user
 
 def test_user_without_role_sees_nothing(client, outsider, plan):
     client.force_login(outsider)
-    assert list(client.get(reverse("tasks:ledger")).context["tasks"]) == []
+    assert client.get(reverse("tasks:ledger")).context["total"] == 0
     assert client.get(reverse("tasks:detail", args=[plan.tasks.first().pk])).status_code == 404
 
 

@@ -102,7 +102,6 @@ def test_bulletin_email_text_and_html_with_rankings(cast, django_capture_on_comm
 def test_bulletin_shows_the_accountability_registers_figures(cast):
     from accountability.demo import accountability_demo_load
     from accountability.models import AccountablePerson, Case
-
     from tasks.demo import demo_users_ensure
 
     demo_users_ensure()  # the register's demo cases are handled by the demo accountability group
