@@ -351,3 +351,18 @@ def test_confirm_matches_preview_across_chunks_with_created_units(plan, office_u
     assert applied.applied, applied.errors
     assert applied.created_units == ["市煤炭局"]
     assert TaskUnit.objects.filter(unit__name="市煤炭局").count() == 5
+
+
+@pytest.mark.services
+def test_import_on_postgresql_writes_units_and_history_by_copy(postgres, plan, office_user):
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"
+    data = xlsx(messy_rows(), title_row="台账")
+    result = run(plan, data, dry_run=False, actor=office_user)
+    assert result.applied, result.errors
+    t61 = Task.objects.get(plan=plan, number=61)
+    assert t61.task_units.count() == 13  # lead, 10 county units, 2 supporting
+    assert t61.changes.get(field="created").actor == office_user
+    again = run(plan, data, dry_run=False, actor=office_user)
+    assert again.change_count == 0 and again.counts["unchanged"] == 3
