@@ -16,10 +16,10 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
-import io
 import re
 import unicodedata
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -438,15 +438,9 @@ def _scan_zip(path: Path) -> dict[str, SheetScan]:
                             tail = chunk[-200:]
                 if is_sheet:
                     sheets[info.filename] = scan
-        except (zipfile.BadZipFile, zlib_error(), EOFError, RuntimeError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as exc:
             raise LedgerFileError(f"文件损坏,无法解压:{exc}") from None
     return sheets
-
-
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error
 
 
 def _detect_csv_encoding(path: Path) -> str:
@@ -502,13 +496,6 @@ def _parse_ref(ref: str) -> tuple[int, int]:
     if not match:
         raise ValueError(ref)
     return int(match[2]), _col_index(match[1])
-
-
-@dataclass
-class RawSheet:
-    rows: Iterator[tuple[int, list[Any]]]
-    formula_cells: dict[tuple[int, int], str]
-    close: Any
 
 
 def _fill_merges(rows: Iterator[list[Any]], merges: set[tuple[str, str]]) -> Iterator[tuple[int, list[Any]]]:
@@ -1275,6 +1262,3 @@ def ledger_import_bytes(data: bytes, *, name: str, **kwargs: Any) -> LedgerImpor
         fh.write(data)
         fh.flush()
         return ledger_import(source=ledger_source_open(fh.name, name=name), **kwargs)
-
-
-__all__ = ["LedgerFileError", "LedgerImportResult", "ledger_import", "ledger_source_open", "io"]
