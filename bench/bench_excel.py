@@ -97,6 +97,7 @@ def _child(mode: str, file: str, plan_code: str) -> dict[str, Any]:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rectify.settings")
     django.setup()
+    from django.conf import settings
     from django.db import connection
     from django.utils import timezone
     from openpyxl import load_workbook
@@ -105,6 +106,9 @@ def _child(mode: str, file: str, plan_code: str) -> dict[str, Any]:
     from tasks.importing import ledger_import, ledger_source_open
     from tasks.models import DeadlineClass, Plan, Task
 
+    # DEBUG=1 would keep the SQL of every bulk statement in connection.queries: not what runs
+    # in production, and it would be counted as the importer's memory.
+    settings.DEBUG = False
     plan = Plan.objects.get(code=plan_code)
     connection.ensure_connection()
     baseline = _rss_mb()

@@ -16,10 +16,11 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
-import io
 import re
 import unicodedata
 import zipfile
+import zlib
+from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -438,15 +439,9 @@ def _scan_zip(path: Path) -> dict[str, SheetScan]:
                             tail = chunk[-200:]
                 if is_sheet:
                     sheets[info.filename] = scan
-        except (zipfile.BadZipFile, zlib_error(), EOFError, RuntimeError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as exc:
             raise LedgerFileError(f"文件损坏,无法解压:{exc}") from None
     return sheets
-
-
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error
 
 
 def _detect_csv_encoding(path: Path) -> str:
@@ -502,13 +497,6 @@ def _parse_ref(ref: str) -> tuple[int, int]:
     if not match:
         raise ValueError(ref)
     return int(match[2]), _col_index(match[1])
-
-
-@dataclass
-class RawSheet:
-    rows: Iterator[tuple[int, list[Any]]]
-    formula_cells: dict[tuple[int, int], str]
-    close: Any
 
 
 def _fill_merges(rows: Iterator[list[Any]], merges: set[tuple[str, str]]) -> Iterator[tuple[int, list[Any]]]:
@@ -661,13 +649,84 @@ class RowOutcome:
                 "skipped": "跳过"}[self.kind]
 
 
+class RowLog:
+    """Every row's outcome, kept compactly: a 100,000-row preview costs about a megabyte.
+
+    Reads like a list of RowOutcome (len, index, slice, iteration); only rows with changed
+    fields or messages keep more than a line number, a task number and a kind.
+    """
+
+    KINDS = ("new", "changed", "unchanged", "error", "skipped")
+
+    def __init__(self) -> None:
+        self._lines = array("q")
+        self._numbers = array("q")  # -1: no number
+        self._kinds = bytearray()
+        self._details: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+    def append(self, outcome: RowOutcome) -> None:
+        if outcome.fields or outcome.messages:
+            self._details[len(self._kinds)] = (outcome.fields, outcome.messages)
+        self._lines.append(outcome.line)
+        self._numbers.append(-1 if outcome.number is None else outcome.number)
+        self._kinds.append(self.KINDS.index(outcome.kind))
+
+    def __len__(self) -> int:
+        return len(self._kinds)
+
+    def _get(self, index: int) -> RowOutcome:
+        number = self._numbers[index]
+        fields, messages = self._details.get(index, ((), ()))
+        return RowOutcome(self._lines[index], None if number < 0 else number, self.KINDS[self._kinds[index]],
+                          fields, messages)
+
+    def __getitem__(self, key: int | slice) -> Any:
+        if isinstance(key, slice):
+            return [self._get(i) for i in range(*key.indices(len(self)))]
+        return self._get(range(len(self))[key])
+
+    def __iter__(self) -> Iterator[RowOutcome]:
+        return (self._get(i) for i in range(len(self)))
+
+    def line_of(self, number: int) -> int | None:
+        try:
+            return self._lines[self._numbers.index(number)]
+        except ValueError:
+            return None
+
+
+class _SeenNumbers:
+    """Task numbers met so far: a bitmap for ordinary numbers, a set beyond."""
+
+    BITMAP_LIMIT = 1 << 24
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+        self._large: set[int] = set()
+
+    def add(self, number: int) -> bool:
+        """Record `number`; False if it was already there."""
+        if number >= self.BITMAP_LIMIT:
+            if number in self._large:
+                return False
+            self._large.add(number)
+            return True
+        byte, bit = divmod(number, 8)
+        if byte >= len(self._bits):
+            self._bits.extend(bytes(max(byte + 1 - len(self._bits), len(self._bits))))
+        if self._bits[byte] & (1 << bit):
+            return False
+        self._bits[byte] |= 1 << bit
+        return True
+
+
 @dataclass
 class LedgerImportResult:
     source_name: str
     sha256: str
     plan_code: str
     dry_run: bool
-    rows: list[RowOutcome] = field(default_factory=list)
+    rows: RowLog = field(default_factory=RowLog)
     errors: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     columns: dict[str, str] = field(default_factory=dict)  # field key → header in the file
@@ -727,7 +786,8 @@ class LedgerImporter:
         self.result = LedgerImportResult(source.name, source.sha256, plan.code, dry_run)
         self.directory = UnitDirectory()
         self.planned_units: dict[str, Unit] = {}  # unknown names to create, by name
-        self.seen_numbers: dict[int, int] = {}
+        self.seen_numbers = _SeenNumbers()
+        self._buffer: list[_Row | RowOutcome] = []
         self.digest = hashlib.sha256(source.sha256.encode())
         self.now = timezone.now()
         self.note = f"导入台账:{source.name}"[:200]
@@ -780,17 +840,18 @@ class LedgerImporter:
             return
         self.tasks_before = Task.objects.filter(plan=self.plan).count()
         self.tasks_matched = 0
-        buffer: list[_Row | RowOutcome] = []
+        self._buffer = []
         for line, values in rows:
             item = self._parse_row(line, values)
             if item is None:
                 continue
-            buffer.append(item)
-            if len(buffer) >= IMPORT_CHUNK_SIZE:
-                self._process_chunk(buffer)
-                buffer = []
-        if buffer:
-            self._process_chunk(buffer)
+            self._buffer.append(item)
+            if len(self._buffer) >= IMPORT_CHUNK_SIZE:
+                self._process_chunk(self._buffer)
+                self._buffer = []
+        if self._buffer:
+            self._process_chunk(self._buffer)
+            self._buffer = []
         self._finish()
 
     def _find_header(self, rows: Iterator[tuple[int, list[Any]]]) -> int | None:
@@ -859,10 +920,12 @@ class LedgerImporter:
                 return RowOutcome(line, None, "skipped", (), (f"第{line}行: 分组标题行“{next(iter(distinct))[:30]}”,已跳过",))
             reason = "序号为空" if _is_blank(raw_number) else f"无法识别'{_text(raw_number)}'"
             return RowOutcome(line, None, "error", (), (self._cell_error(line, "number", reason),))
-        if number in self.seen_numbers:
+        if not self.seen_numbers.add(number):
+            first = self.result.rows.line_of(number)
+            if first is None:  # the first row with this number is still in the unprocessed chunk
+                first = next((i.line for i in self._buffer if i.number == number), None)
             return RowOutcome(line, number, "error", (), (self._cell_error(
-                line, "number", f"序号{number}与第{self.seen_numbers[number]}行重复"),))
-        self.seen_numbers[number] = line
+                line, "number", f"序号{number}与第{first}行重复"),))
 
         row = _Row(line, number, {}, {}, None, messages)
         for key in ("title", "target", "actions", "leading_official"):
@@ -1275,6 +1338,3 @@ def ledger_import_bytes(data: bytes, *, name: str, **kwargs: Any) -> LedgerImpor
         fh.write(data)
         fh.flush()
         return ledger_import(source=ledger_source_open(fh.name, name=name), **kwargs)
-
-
-__all__ = ["LedgerFileError", "LedgerImportResult", "ledger_import", "ledger_source_open", "io"]

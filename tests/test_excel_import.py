@@ -351,3 +351,35 @@ def test_confirm_matches_preview_across_chunks_with_created_units(plan, office_u
     assert applied.applied, applied.errors
     assert applied.created_units == ["市煤炭局"]
     assert TaskUnit.objects.filter(unit__name="市煤炭局").count() == 5
+
+
+@pytest.mark.services
+def test_import_on_postgresql_writes_units_and_history_by_copy(postgres, plan, office_user):
+    from django.db import connection
+
+    assert connection.vendor == "postgresql"
+    data = xlsx(messy_rows(), title_row="台账")
+    result = run(plan, data, dry_run=False, actor=office_user)
+    assert result.applied, result.errors
+    t61 = Task.objects.get(plan=plan, number=61)
+    assert t61.task_units.count() == 13  # lead, 10 county units, 2 supporting
+    assert t61.changes.get(field="created").actor == office_user
+    again = run(plan, data, dry_run=False, actor=office_user)
+    assert again.change_count == 0 and again.counts["unchanged"] == 3
+
+
+def test_duplicate_numbers_small_and_large_across_chunks(plan, monkeypatch):
+    from tasks import importing
+
+    monkeypatch.setattr(importing, "IMPORT_CHUNK_SIZE", 2)
+    big = 123_456_789  # beyond the bitmap: kept in a set
+    rows = [["序号", "问题", "牵头单位", "整改时限"],
+            [big, "甲", "省环保厅", "年内"], [5000, "乙", "省环保厅", "年内"],
+            [70, "丙", "省环保厅", "年内"], [big, "丁", "省环保厅", "年内"], [5000, "戊", "省环保厅", "年内"],
+            [90, "辛", "省环保厅", "年内"], [80, "己", "省环保厅", "年内"], [80, "庚", "省环保厅", "年内"]]
+    result = run(plan, xlsx(rows))
+    assert f"第5行 序号: 序号{big}与第2行重复" in result.errors
+    assert "第6行 序号: 序号5000与第3行重复" in result.errors
+    assert "第9行 序号: 序号80与第8行重复" in result.errors  # the first one still in the open chunk
+    assert [r.kind for r in result.rows] == ["new", "new", "new", "error", "error", "new", "new", "error"]
+    assert len(result.rows) == 8 and result.rows[-1].line == 9 and result.rows[1:3][0].number == 5000
