@@ -186,10 +186,22 @@ def test_ledger_download_is_filtered_by_what_the_user_sees(client, plan, coal_li
     assert client.post(url).status_code == 405
     client.force_login(office_user)
     assert len(read_numbers(client.get(url))) == 60
-    # session + user + groups, then the export's four queries
-    with django_assert_num_queries(7):
+    # session + user + groups, the ledger's plan with its fingerprint (its snapshot is warm from
+    # the request above), then the export's four queries
+    with django_assert_num_queries(8):
         response = client.get(url)
         b"".join(response.streaming_content)
+
+
+def test_ledger_page_export_has_exactly_the_filtered_rows_in_its_order(client, plan, office_user):
+    client.force_login(office_user)
+    params = {"deadline_class": "IMMEDIATE", "sort": "deadline"}
+    page = client.get(reverse("tasks:ledger"), params)
+    shown = [row.task.number for row in page.context["rows"]]
+    expected = sorted(Task.objects.filter(deadline_class="IMMEDIATE").values_list("number", flat=True))
+    assert sorted(shown) == expected and 0 < len(shown) < 60
+    assert "export.xlsx?" in page.content.decode()
+    assert read_numbers(client.get(reverse("tasks:ledger_export"), params)) == shown
 
 
 def test_management_commands_round_trip(plan, tmp_path, capsys):

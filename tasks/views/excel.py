@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from tasks.dashboards import ledger_filter
 from tasks.exporting import ledger_workbook_write
 from tasks.models import Task
 from tasks.selectors import tasks_visible_to
@@ -62,4 +63,13 @@ def ledger_export_view(tasks_for: TasksForExport) -> Callable[[HttpRequest], Htt
     return view
 
 
-ledger_export = ledger_export_view(tasks_from_ids)
+def tasks_from_ledger_filters(request: HttpRequest) -> QuerySet[Task]:
+    """Exactly the rows the ledger page shows for the same query string, in its order;
+    `?ids=` still picks tasks by id (of the visible ones)."""
+    if request.GET.get("ids", "").strip():
+        return tasks_from_ids(request)
+    tasks, _form = ledger_filter(user=request.user, params=request.GET)
+    return tasks
+
+
+ledger_export = ledger_export_view(tasks_from_ledger_filters)
