@@ -32,6 +32,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from rectify.models import User
+from rectify.queue import enqueue
 from reports import selectors
 from reports.emails import delivery_message, reminder_render, report_render
 from reports.models import Delivery, Publication, Reminder, Report, ReportKind, Resend
@@ -278,8 +279,10 @@ def delivery_send(*, delivery_id: int, last_attempt: bool = False) -> str:
 def deliveries_enqueue(ids: Iterable[int]) -> None:
     from reports.jobs import delivery_send_job  # jobs import services; import here, not at the top
 
+    # A delivery the broker refuses stays pending; the sweeper queues it once the broker is back.
     for delivery_id in ids:
-        delivery_send_job.delay(delivery_id)
+        if not enqueue(delivery_send_job, delivery_id):
+            break
 
 
 def deliveries_enqueue_on_commit(ids: Iterable[int]) -> None:

@@ -8,13 +8,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from rectify.queue import enqueue, queue_is_up
 from reports import services
 from reports.emails import report_body_template, report_context
 from reports.forms import ResendForm
@@ -42,6 +42,8 @@ def archive(request: HttpRequest) -> HttpResponse:
     page = Paginator(report_archive(user=request.user, kind=kind), 50).get_page(request.GET.get("page"))
     return render(request, "reports/archive.html", {
         "page": page, "kind": kind, "kinds": ReportKind.choices, "can_run": user_runs_reports(request.user),
+        # The office must see at once when the queue is down: what it starts now would wait.
+        "queue_down": user_runs_reports(request.user) and not queue_is_up(),
     })
 
 
@@ -123,7 +125,9 @@ def report_issue(request: HttpRequest, kind: str) -> HttpResponse:
     if existing is not None:
         messages.info(request, _("本期已生成并发送:%(title)s。如需再次发送,请使用“重发”。") % {"title": existing.title})
         return redirect("reports:detail", existing.pk)
-    transaction.on_commit(lambda: report_issue_job.delay(kind.value, period, request.user.pk))
+    if not enqueue(report_issue_job, kind.value, period, request.user.pk):
+        messages.error(request, _("消息队列暂时不可用,未能提交。请稍后再试;定时任务恢复后也会自动补发。"))
+        return redirect("reports:archive")
     messages.success(request, _("已提交生成和发送,稍后刷新本页即可在归档中看到。"))
     return redirect("reports:archive")
 
