@@ -67,17 +67,19 @@ def delivery_send_job(self, delivery_id: int) -> str:
         raise self.retry(exc=exc, countdown=retry_backoff(self.request.retries)) from exc
 
 
-@shared_task(name="reports.jobs.deliveries_sweep", time_limit=120)
+@shared_task(name="reports.jobs.deliveries_sweep", time_limit=120, soft_time_limit=100)
 def deliveries_sweep() -> int:
     return len(services.deliveries_sweep())
 
 
-@shared_task(name="reports.jobs.reminders_daily", time_limit=COMPILE_TIME_LIMIT)
+@shared_task(name="reports.jobs.reminders_daily", time_limit=COMPILE_TIME_LIMIT,
+             soft_time_limit=COMPILE_TIME_LIMIT - 30)
 def reminders_daily() -> int:
     return services.reminders_run()
 
 
-@shared_task(name="reports.jobs.publication_draft_weekly", time_limit=COMPILE_TIME_LIMIT)
+@shared_task(name="reports.jobs.publication_draft_weekly", time_limit=COMPILE_TIME_LIMIT,
+             soft_time_limit=COMPILE_TIME_LIMIT - 30)
 def publication_draft_weekly() -> int:
     publication, _created = services.publication_draft()
     return publication.pk
