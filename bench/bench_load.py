@@ -69,6 +69,7 @@ def run(results: dict[str, float], context) -> None:  # type: ignore[no-untyped-
         results[f"load_{kind}_p95_ms"] = round(values["p95_ms"], 1)
     results["load_server_errors"] = float(len(stats.server_errors))
     results["load_reports_succeeded"] = float(stats.reports_succeeded)
+    results["load_reports_refused"] = float(stats.reports_refused)
     results["load_reports_lost"] = float(_lost(stats.reports_ok))
     rows = "\n".join(
         f"| {kind} | {v['count']} | {v['rps']:.1f} | {v['p50_ms']:.0f} | {v['p95_ms']:.0f} |"
@@ -79,7 +80,8 @@ def run(results: dict[str, float], context) -> None:  # type: ignore[no-untyped-
         f"{len(leaders)} leaders reading dashboards and the office exporting, at once.\n\n"
         "| request | count | requests/s | p50 (ms) | p95 (ms) |\n|---|---:|---:|---:|---:|\n"
         f"{rows}\n\nServer errors: {len(stats.server_errors)}. Reports answered with success: "
-        f"{stats.reports_succeeded}; missing from the database afterwards: {results['load_reports_lost']:.0f}.\n"
+        f"{stats.reports_succeeded}; refused with the reason on the form (e.g. a closed task): "
+        f"{stats.reports_refused}; missing from the database afterwards: {results['load_reports_lost']:.0f}.\n"
     )
-    if stats.server_errors or results["load_reports_lost"] or stats.other_errors:
+    if stats.server_errors or results["load_reports_lost"] or stats.other_errors or not stats.reports_succeeded:
         raise AssertionError(f"load: {stats.server_errors[:5]} {stats.other_errors[:5]}")

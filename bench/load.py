@@ -46,6 +46,7 @@ class Stats:
     reports_ok: dict[tuple[int, str], str] = field(default_factory=dict)
     reports_total: int = 0
     reports_succeeded: int = 0
+    reports_refused: int = 0  # answered with the form and a reason (e.g. the task is closed)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, kind: str, started: float, status: int, url: str) -> None:
@@ -154,6 +155,8 @@ def _liaison(base_url: str, username: str, password: str, stats: Stats, until: f
             if status == 302 and location.rstrip("/").endswith(f"/tasks/{task_id}"):
                 stats.reports_ok[(task_id, username)] = text
                 stats.reports_succeeded += 1
+            elif status == 400:
+                stats.reports_refused += 1
 
 
 def _reader(base_url: str, username: str, password: str, paths: list[tuple[str, str]],

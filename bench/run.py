@@ -96,6 +96,8 @@ def database_prepare(url: str, *, keep: bool) -> bool:
 def django_setup(url: str, var_dir: Path) -> None:
     os.environ.update({
         "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "rectify.settings", "DEBUG": "0",
+        # Plain HTTP on loopback: production's HTTPS redirect would send the clients to TLS.
+        "HTTPS": "0",
         "SECRET_KEY": "bench-only-secret-key-not-for-production-use-0123456789",
         "ALLOWED_HOSTS": "127.0.0.1,localhost", "RECTIFY_VAR_DIR": str(var_dir), "LOG_LEVEL": "WARNING",
     })
