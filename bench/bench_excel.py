@@ -170,11 +170,11 @@ def _measure(mode: str, file: Path, plan_code: str) -> dict[str, Any]:
 
 
 def _bench_plan(code: str) -> Any:
-    from tasks.models import Plan, Region
+    from tasks.models import Plan, Region, Unit
     from tasks.plan_loading import plan_fixture_read, plan_load, regions_load, units_load
 
     data = plan_fixture_read("shanxi-2017")
-    if not Region.objects.filter(code="140000").exists():
+    if not Unit.objects.filter(code=data["units"][0]["code"]).exists():
         # The generated ledgers name Shanxi's units: bring its regions, units and aliases in,
         # also into the national bench database, whose provinces are synthetic.
         if Region.objects.filter(level=Region.Level.PROVINCE).exists():
