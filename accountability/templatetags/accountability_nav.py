@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
 from accountability.access import (
@@ -28,4 +28,4 @@ def accountability_nav_links(user) -> str:
         links.append((reverse("accountability:log"), _("访问记录")))
     if user_may_review_publication(user):
         links.append((reverse("accountability:review_list"), _("问责结果公开审核")))
-    return format_html_join("", '<a href="{}">{}</a>', links) if links else format_html("")
+    return format_html_join("", '<a href="{}">{}</a>', links)  # empty when no links
