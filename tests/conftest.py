@@ -97,9 +97,6 @@ def browser():
         missing_service(f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium fonts-wqy-microhei)")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls in the test body
-    # are still synchronous, so Django's async guard does not apply to them.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
@@ -188,12 +185,6 @@ def outsider(plan) -> User:
     return User.objects.create_user(username="outsider", password="pw-for-tests")
 
 
-@pytest.fixture(scope="session")
-def orm_beside_playwright() -> None:
-    """Playwright's sync API keeps an event loop in the test thread once the session-scoped
-    browser starts, so Django would refuse every later ORM call (the transactional flush at
-    teardown included). The tests' ORM calls are plain synchronous code: allow them."""
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 # --- Officials' workspace (issue 3) ------------------------------------------------------------
 
 

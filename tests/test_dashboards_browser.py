@@ -13,15 +13,6 @@ from tasks.demo import DEMO_PASSWORD, demo_load
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _orm_beside_playwright():
-    # Playwright's sync API keeps an event loop running in this thread; the ORM calls made here
-    # (database set-up, loading the demo) are plain synchronous code, not async code.
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
 def test_leader_reads_the_dashboards_and_drills_into_a_lagging_unit(page, live_server, browser):
     snapshot_cache_clear()
     demo_load()

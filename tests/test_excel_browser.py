@@ -28,7 +28,7 @@ def ledger_file(tmp_path, deadline: str) -> str:
     return str(path)
 
 
-def test_office_previews_fixes_and_confirms_an_import(orm_beside_playwright, plan, office_user, tmp_path,
+def test_office_previews_fixes_and_confirms_an_import(plan, office_user, tmp_path,
                                                       settings, live_server, page):
     settings.RECTIFY_IMPORT_DIR = tmp_path / "imports"
     page.goto(f"{live_server.url}/admin/login/")

@@ -4,7 +4,6 @@ the publicity group approves the summary. Screenshots at desktop and phone width
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
@@ -17,9 +16,6 @@ from accountability.selectors import public_results
 
 pytestmark = [pytest.mark.browser]
 
-# Playwright's sync API keeps an event loop in the main thread for the whole (session-wide)
-# browser; Django then takes the test's own database calls for async ones. They are not.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
