@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from struct import pack
 
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
-_TASK_LINK = re.compile(r'href="/tasks/(\d+)/"')
-_VERSION = re.compile(r'name="version" value="(\d*)"')
+TASK_LINK = re.compile(r'href="/tasks/(\d+)/"')
+VERSION = re.compile(r'name="version" value="(\d*)"')
 
 
 def tiny_png() -> bytes:
@@ -113,7 +113,7 @@ class Client:
         return status == 302
 
 
-def _multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     parts = []
     for name, value in fields.items():
@@ -133,7 +133,7 @@ def _liaison(base_url: str, username: str, password: str, stats: Stats, until: f
         stats.other_errors.append(f"{username}: login failed")
         return
     _, _, html = client.request("my_tasks", "/tasks/mine/")
-    task_ids = sorted({int(x) for x in _TASK_LINK.findall(html)})
+    task_ids = sorted({int(x) for x in TASK_LINK.findall(html)})
     png = tiny_png()
     n = 0
     while time.monotonic() < until and task_ids:
@@ -142,9 +142,9 @@ def _liaison(base_url: str, username: str, password: str, stats: Stats, until: f
         status, _, form_html = client.request("report_form", f"/tasks/{task_id}/report/")
         if status != 200:
             continue  # e.g. a supporting unit's task it may not report on, or a closed one
-        version = _VERSION.search(form_html)
+        version = VERSION.search(form_html)
         text = f"负载测试进展 {username} {uuid.uuid4().hex[:12]}"
-        body, content_type = _multipart(
+        body, content_type = multipart(
             {"csrfmiddlewaretoken": client.csrf(form_html), "percent": str(n % 101), "text": text,
              "version": version.group(1) if version else ""},
             {"evidence": ("现场照片.png", png, "image/png")},

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from rectify.models import User
+from rectify.models import HeldJob, User
 
 admin.site.site_header = "Rectify 整改台账 · 管理后台"
 admin.site.site_title = "Rectify 整改台账"
@@ -19,3 +19,17 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "full_name", "email", "unit__name")
     autocomplete_fields = ("unit",)
     list_select_related = ("unit",)
+
+
+@admin.register(HeldJob)
+class HeldJobAdmin(admin.ModelAdmin):
+    """Read-only: rows are written when the queue refuses work and released by the worker."""
+
+    list_display = ("description", "requested_by", "requested_at", "released_at")
+    list_filter = ("released_at",)
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return False

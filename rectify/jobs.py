@@ -3,6 +3,8 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
+from rectify.queue import held_jobs_release
+
 logger = logging.getLogger(__name__)
 
 
@@ -12,3 +14,9 @@ def heartbeat() -> str:
     now = timezone.localtime().isoformat()
     logger.info("heartbeat %s", now)
     return now
+
+
+@shared_task(name="rectify.jobs.held_jobs_release", time_limit=60, soft_time_limit=45)
+def held_jobs_release_job() -> int:
+    """Hands to the queue the work kept while it was down (see rectify/queue.py)."""
+    return len(held_jobs_release())

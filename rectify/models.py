@@ -37,3 +37,34 @@ class User(AbstractUser):
 
     def has_role(self, *roles: Role) -> bool:
         return self.is_active and bool(self.role_codes() & {r.value for r in roles})
+
+
+class HeldJob(models.Model):
+    """Work someone asked for while the message queue (Redis) was down, kept until it is back.
+
+    Most queued work is already recorded elsewhere (a pending delivery, a due dispatch); this
+    holds what is not, such as the office's "issue now". `held_jobs_release` hands each row to
+    the queue once, when the broker answers again.
+    """
+
+    key = models.CharField("去重标识", max_length=100,
+                           help_text="同一项工作在等待期间只保留一条,例如 report_issue:dispatch:2018-10-01。")
+    task_name = models.CharField("后台任务", max_length=100)
+    args = models.JSONField("参数", default=list)
+    description = models.CharField("说明", max_length=200)
+    requested_by = models.ForeignKey("rectify.User", verbose_name="提交人", null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField("提交时间", auto_now_add=True)
+    released_at = models.DateTimeField("交给队列时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "等待队列恢复的工作"
+        verbose_name_plural = "等待队列恢复的工作"
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["key"], condition=models.Q(released_at__isnull=True),
+                                    name="held_job_one_waiting_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description

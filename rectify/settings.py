@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "rectify.context_processors.queue_status",
             ],
         },
     },
@@ -287,6 +288,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # One place for every schedule, in Asia/Shanghai. Nothing runs 01:00-04:00.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "rectify.jobs.heartbeat", "schedule": crontab(minute="*/5")},
+    # Work asked for while Redis was down goes out within a minute of its return.
+    "held-jobs-release": {"task": "rectify.jobs.held_jobs_release", "schedule": crontab(minute="*", hour="0,4-23")},
 }
 
 # --- Rectify ----------------------------------------------------------------
@@ -320,9 +323,11 @@ RECTIFY_EVIDENCE_MAX_FILES = env_int("RECTIFY_EVIDENCE_MAX_FILES", 10)
 RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS = env_int("RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS", 7)
 if RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS < 1:
     raise ImproperlyConfigured("RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS must be at least 1")
-# Tasks whose public notice has ended are closed every morning (see tasks/jobs.py).
+# Tasks whose public notice has ended are closed from 06:10 (see tasks/jobs.py), and again each
+# hour until midnight: a run missed while Redis was down is made up within the hour, and a run
+# that finds nothing due changes nothing.
 CELERY_BEAT_SCHEDULE["signoff-close-due"] = {
-    "task": "tasks.jobs.signoff_close_due_job", "schedule": crontab(hour=6, minute=10),
+    "task": "tasks.jobs.signoff_close_due_job", "schedule": crontab(hour="6-23", minute=10),
 }
 # kombu's filesystem transport keeps its exchange table in ./control of whatever directory the
 # process started in unless told otherwise: keep it with the rest of the broker under var/.

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.core import mail
@@ -20,3 +23,13 @@ def mails_to(address: str) -> list:
 
 def html_part(message) -> str:
     return next(content for content, mimetype in message.alternatives if mimetype == "text/html")
+
+
+def mails_written(maildir: Path) -> list[email.message.Message]:
+    """Every message Django's file backend wrote (one file per connection, messages split by its rule)."""
+    messages = []
+    for path in sorted(maildir.iterdir()):
+        for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+            if chunk.strip():
+                messages.append(email.message_from_bytes(chunk, policy=email.policy.default))
+    return messages

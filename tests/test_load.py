@@ -7,16 +7,12 @@ Every report that got a success answer must be in the database afterwards, with 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import psycopg
 import pytest
-from django.conf import settings
 
 from bench.load import load_run
-from tests.conftest import wait_until
-from tests.test_faults import free_port, get, private_postgres  # noqa: F401 (fixture)
+from tests.test_faults import app_env, app_prepare, gunicorn_start, private_postgres  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.services
 
@@ -26,23 +22,10 @@ LIAISONS = ["liaison-coal", "liaison-env", "liaison-water", "liaison-taiyuan", "
 
 def test_mixed_load_loses_no_report(private_postgres, tmp_path):  # noqa: F811
     url, _data = private_postgres
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "HTTPS": "0", "SECRET_KEY": "load-test",
-           "ALLOWED_HOSTS": "127.0.0.1", "DJANGO_SETTINGS_MODULE": "rectify.settings",
-           "RECTIFY_VAR_DIR": str(tmp_path / "var"), "MEDIA_ROOT": str(tmp_path / "media"),
-           "CELERY_TASK_ALWAYS_EAGER": "0", "REDIS_URL": ""}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    manage = [sys.executable, "manage.py"]
-    for args in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"], ["load_demo", "--quiet-logins"]):
-        subprocess.run([*manage, *args], cwd=settings.BASE_DIR, env=env, check=True, timeout=600)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "rectify.wsgi", "-b", f"127.0.0.1:{port}", "-w", "3",
-         "--timeout", "60"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
+    env = app_env(url, tmp_path)
+    app_prepare(env)
+    server, base = gunicorn_start(env, workers=3)
     try:
-        assert wait_until(lambda: get(f"{base}/healthz") == 200, timeout=60)
         with psycopg.connect(url) as db:
             evidence_before = db.execute("SELECT count(*) FROM tasks_evidence").fetchone()[0]
         stats = load_run(base_url=base, seconds=LOAD_SECONDS, liaisons=LIAISONS,

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import signal
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from conftest import wait_until
 
 from rectify.celery import app
 from reports.models import Delivery, Report, ReportKind
+from tests.reports_helpers import mails_written
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 RECIPIENTS = {"office@example.test", "leader@example.test", "coal@example.test", "taiyuan@example.test"}
-
-
-def _mails(maildir: Path) -> list[email.message.Message]:
-    """Every message the file backend wrote (one file per connection, messages split by its rule)."""
-    messages = []
-    for path in sorted(maildir.iterdir()):
-        for chunk in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
-            if chunk.strip():
-                messages.append(email.message_from_bytes(chunk, policy=email.policy.default))
-    return messages
 
 
 @pytest.fixture
@@ -71,7 +59,7 @@ def test_worker_killed_during_a_bulletin_sends_one_bulletin_once_per_recipient(
     os.kill(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
     stuck = Delivery.objects.get(status=Delivery.Status.CLAIMED)
-    assert stuck.recipient not in {m["To"] for m in _mails(maildir)}
+    assert stuck.recipient not in {m["To"] for m in mails_written(maildir)}
 
     # Restarted; beat fires once more; the sweeper finds the delivery whose worker died.
     celery_worker_factory(env)
@@ -88,7 +76,7 @@ def test_worker_killed_during_a_bulletin_sends_one_bulletin_once_per_recipient(
     stuck.refresh_from_db()
     assert stuck.status == Delivery.Status.SENT and stuck.attempts == 2
 
-    mails = _mails(maildir)
+    mails = mails_written(maildir)
     assert Counter(m["To"] for m in mails) == Counter(dict.fromkeys(RECIPIENTS, 1))
     message = next(m for m in mails if m["To"] == "coal@example.test")
     parts = {part.get_content_type(): part for part in message.walk()}

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from rectify.queue import enqueue, queue_is_up
+from rectify.queue import enqueue_or_hold, held_jobs_waiting
 from reports import services
 from reports.emails import report_body_template, report_context
 from reports.forms import ResendForm
@@ -42,8 +42,7 @@ def archive(request: HttpRequest) -> HttpResponse:
     page = Paginator(report_archive(user=request.user, kind=kind), 50).get_page(request.GET.get("page"))
     return render(request, "reports/archive.html", {
         "page": page, "kind": kind, "kinds": ReportKind.choices, "can_run": user_runs_reports(request.user),
-        # The office must see at once when the queue is down: what it starts now would wait.
-        "queue_down": user_runs_reports(request.user) and not queue_is_up(),
+        "held_jobs": held_jobs_waiting() if user_runs_reports(request.user) else [],
     })
 
 
@@ -125,8 +124,11 @@ def report_issue(request: HttpRequest, kind: str) -> HttpResponse:
     if existing is not None:
         messages.info(request, _("本期已生成并发送:%(title)s。如需再次发送,请使用“重发”。") % {"title": existing.title})
         return redirect("reports:detail", existing.pk)
-    if not enqueue(report_issue_job, kind.value, period, request.user.pk):
-        messages.error(request, _("消息队列暂时不可用,未能提交。请稍后再试;定时任务恢复后也会自动补发。"))
+    held = enqueue_or_hold(report_issue_job, kind.value, period, request.user.pk,
+                           key=f"report_issue:{kind.value}:{period}", requested_by=request.user,
+                           description=_("立即生成并发送%(kind)s(%(period)s)") % {"kind": kind.label, "period": period})
+    if held is not None:
+        messages.warning(request, _("消息队列暂时不可用:已登记本次生成请求,队列恢复后自动生成并发送,无需重复提交。"))
         return redirect("reports:archive")
     messages.success(request, _("已提交生成和发送,稍后刷新本页即可在归档中看到。"))
     return redirect("reports:archive")

@@ -1,0 +1,17 @@
+"""What every page's frame needs to know beyond the user."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from rectify.queue import queue_is_up_cached
+
+
+def queue_status(request: HttpRequest) -> dict[str, object]:
+    """The office must see on any page that the queue is down: what it starts now will wait."""
+    from reports.selectors import user_runs_reports  # reports imports rectify; not the other way at load
+
+    user = getattr(request, "user", None)
+    if user is None or not user_runs_reports(user):
+        return {}
+    return {"queue_down": lambda: not queue_is_up_cached()}
