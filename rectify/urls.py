@@ -5,6 +5,8 @@ from django.urls import include, path
 
 from rectify import views
 
+handler500 = "rectify.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

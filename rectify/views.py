@@ -1,7 +1,10 @@
+import sys
+
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect
+from django.template import loader
 from django.views.decorators.http import require_GET
 
 from rectify.roles import Role
@@ -26,3 +29,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"ok": True})
+
+
+# Seconds a browser or proxy should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER = 30
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. A database that cannot be reached (restarting, failing over) is not a bug in
+    the request: answer 503 with Retry-After and say so in Chinese; anything else is a 500.
+    Neither page touches the session, the user or the database."""
+    failure = sys.exc_info()[1]
+    if isinstance(failure, (OperationalError, InterfaceError)):
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
+    return HttpResponseServerError(loader.get_template("500.html").render())
+
