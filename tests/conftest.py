@@ -10,9 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,37 +56,10 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(redis_url: str, transactional_db) -> Iterator[subprocess.Popen]:
-    """A real `celery worker` process on Redis, sharing the test database."""
-    db = settings.DATABASES["default"]
-    if db["ENGINE"].endswith("sqlite3"):
-        missing_service("a worker process cannot share the in-memory SQLite test database; use PostgreSQL")
-    env = {
-        **os.environ,
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "REDIS_URL": redis_url,
-        "DJANGO_SETTINGS_MODULE": "rectify.test_settings",
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "rectify", "worker", "--pool", "solo",
-         "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip"],
-        cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    # Read the worker's log in a thread so a quiet worker never blocks the test.
-    proc.output = []  # type: ignore[attr-defined]
-    threading.Thread(target=lambda: proc.output.extend(iter(proc.stdout.readline, "")), daemon=True).start()
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def celery_worker_process(celery_worker_factory) -> subprocess.Popen:
+    """One real `celery worker` process on Redis, sharing the test database; its log is at
+    `.log_path`."""
+    return celery_worker_factory()
 
 
 @pytest.fixture(scope="session")
@@ -228,13 +199,15 @@ def celery_worker_factory(redis_url: str, transactional_db, tmp_path):
             **(extra_env or {}),
         }
         n = len(started)
-        log = open(tmp_path / f"worker-{n}.log", "w")  # noqa: SIM115 (closed at teardown)
+        log_path = tmp_path / f"worker-{n}.log"
+        log = open(log_path, "w")  # noqa: SIM115 (closed at teardown)
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "rectify", "worker", "--pool", "solo",
              "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip",
              "--hostname", f"test-worker-{n}@%h"],
             cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
         )
+        proc.log_path = log_path  # type: ignore[attr-defined]
         started.append((proc, log))
         return proc
 

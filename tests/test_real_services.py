@@ -37,7 +37,8 @@ def test_real_worker_runs_a_job_through_redis(celery_worker_process, redis_url):
     app.send_task("rectify.jobs.heartbeat")
 
     def succeeded() -> bool:
-        return any("rectify.jobs.heartbeat" in line and "succeeded" in line for line in celery_worker_process.output)
+        log = celery_worker_process.log_path.read_text()
+        return any("rectify.jobs.heartbeat" in line and "succeeded" in line for line in log.splitlines())
 
-    assert wait_until(succeeded, timeout=60), "".join(celery_worker_process.output[-40:])
+    assert wait_until(succeeded, timeout=60), celery_worker_process.log_path.read_text()[-4000:]
 
