@@ -11,7 +11,7 @@ from django.utils import timezone
 from tasks.models import Task, TaskStatus
 from tasks.signoff import signoff_close_due
 from tests.conftest import SCREENSHOTS, screenshot
-from tests.workspace_files import pdf_bytes, png_bytes
+from tests.workspace_files import pdf_bytes, png, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("evidence_storage")]
@@ -164,3 +164,67 @@ def test_phone_user_is_warned_before_uploading_a_file_over_the_limit(page, live_
     assert page.locator(".flash.error").count() == 0
     assert not task.reports.exists()
     screenshot(page, "17-phone-report-file-too-big")
+
+
+def test_lead_returns_an_application_and_office_grants_an_extension(
+    page, live_server, plan, taiyuan_liaison, env_liaison, office_user
+):
+    """The two detours of the officials' week, in the browser: a sign-off application sent back
+    with a reason, and an extension asked for (a bad date first), then granted by the office."""
+    from tasks.signoff import signoff_apply
+
+    base = live_server.url
+    task = Task.objects.get(plan=plan, number=12)
+    original_deadline = task.deadline
+    signoff_apply(task=task, actor=taiyuan_liaison, evidence=[png()])
+
+    # The lead unit sends it back; a return needs a reason, which the browser asks for first.
+    login(page, base, "env")
+    page.wait_for_url("**/tasks/mine/")
+    page.goto(f"{base}/tasks/{task.pk}/")
+    back = page.locator("form.return")
+    back.get_by_role("button", name="退回").click()
+    assert page.url.endswith(f"/tasks/{task.pk}/")  # not sent: the reason is required
+    back.locator("textarea[name=comment]").fill("佐证材料缺少验收报告,请补充后重新申请。")
+    back.get_by_role("button", name="退回").click()
+    page.wait_for_url(f"**/tasks/{task.pk}/")
+    assert page.locator("#task-status").inner_text() == "正在推进整改"
+    screenshot(page, "18-signoff-returned")
+    logout(page)
+
+    # The liaison sees why, then asks for more time: a date in the past is refused in Chinese.
+    login(page, base, "taiyuan")
+    page.wait_for_url("**/tasks/mine/")
+    page.goto(f"{base}/tasks/{task.pk}/")
+    assert "佐证材料缺少验收报告" in page.locator("#signoff").inner_text()
+    page.get_by_role("link", name="申请延期").click()
+    page.fill("input[name=proposed_deadline]", (timezone.localdate() - dt.timedelta(days=1)).isoformat())
+    page.fill("textarea[name=reason]", "需补充第三方验收。")
+    page.get_by_role("button", name="提交延期申请").click()
+    assert "申请的新时限须晚于今天" in page.content()
+    assert task.extension_requests.count() == 0
+    new_deadline = timezone.localdate() + dt.timedelta(days=60)
+    page.fill("input[name=proposed_deadline]", new_deadline.isoformat())
+    screenshot(page, "19-extension-form")
+    page.get_by_role("button", name="提交延期申请").click()
+    page.wait_for_url(f"**/tasks/{task.pk}/")
+    assert "延期申请已提交" in page.locator(".flash").inner_text()
+    logout(page)
+
+    # The office grants it from its queue.
+    login(page, base, "office")
+    page.wait_for_url("**/tasks/queue/")
+    item = page.locator("#extensions .queue-item", has_text=task.title)
+    assert "需补充第三方验收" in item.inner_text()
+    item.locator("textarea[name=comment]").fill("同意延期,请按新时限完成。")
+    screenshot(page, "20-office-extension-queue")
+    item.get_by_role("button", name="批准延期").click()
+    page.wait_for_url("**/tasks/queue/")
+    assert "延期申请已审批" in page.locator(".flash").inner_text()
+    assert page.locator("#extensions .queue-item", has_text=task.title).count() == 0
+
+    task.refresh_from_db()
+    assert task.deadline == new_deadline and task.original_deadline == original_deadline
+    page.goto(f"{base}/tasks/{task.pk}/")
+    assert "同意延期" in page.locator("#extensions").inner_text()
+    screenshot(page, "21-task-after-extension")
