@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 # Local runs are development runs unless the caller says otherwise.
 export DEBUG ?= 1
 
-.PHONY: install run test test-services test-browser lint check bench browser clean
+.PHONY: install translations run test test-services test-browser lint check bench browser clean
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Rectify needs Python 3.11 or newer"'
@@ -17,7 +17,11 @@ $(STAMP): requirements.lock
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+install: $(STAMP) translations
+
+# The .mo files are built, not committed: compiled in pure Python (polib), no GNU gettext needed.
+translations: $(STAMP)
+	$(BIN)/python manage.py compile_translations
 
 run: install
 	$(BIN)/python manage.py runstack
