@@ -21,8 +21,8 @@ from tasks.views.dashboard import dashboard_scope, no_plan, render_dashboard
 
 LEAGUE_PAGE_SIZE = 50
 COLUMNS = [
-    ("tasks", "任务"), ("closed", "已完成"), ("overdue", "逾期"), ("lagging", "未达序时进度"),
-    ("supervised", "督办中"), ("compliance", "按时报送率"), ("days", "平均逾期天数"),
+    ("tasks", _("任务")), ("closed", _("已完成")), ("overdue", _("逾期")), ("lagging", _("未达序时进度")),
+    ("supervised", _("督办中")), ("compliance", _("按时报送率")), ("days", _("平均逾期天数")),
 ]
 
 
