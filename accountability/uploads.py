@@ -48,8 +48,9 @@ def upload_max_bytes() -> int:
     return int(settings.RECTIFY_ACCOUNTABILITY_UPLOAD_MAX_MB) * 1024 * 1024
 
 
-def zip_check(data: bytes, *, what: str = _("文件")) -> zipfile.ZipFile:
+def zip_check(data: bytes, *, what: str | None = None) -> zipfile.ZipFile:
     """Open a zip (xlsx, docx…) only after capping its entries and unpacked size."""
+    what = what or _("文件")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
