@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
 # Local runs are development runs unless the caller says otherwise.
 export DEBUG ?= 1
 
-.PHONY: install run test test-services test-browser lint check bench browser clean
+.PHONY: install translations messages run test test-services test-browser lint check bench browser clean
 
 $(STAMP): requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Rectify needs Python 3.11 or newer"'
@@ -17,7 +17,16 @@ $(STAMP): requirements.lock
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+install: $(STAMP) translations
+
+# The .mo files are built, not committed: compiled in pure Python (polib), no GNU gettext needed.
+translations: $(STAMP)
+	$(BIN)/python manage.py compile_translations
+
+# Developer step (needs GNU gettext's xgettext): refresh locale/en/LC_MESSAGES/django.po from the
+# code, then write the English of every new msgid; tests/test_i18n.py fails until that is done.
+messages: install
+	$(BIN)/python manage.py makemessages -l en --no-obsolete -i "tests/*" -i "bench/*" -i "var/*"
 
 run: install
 	$(BIN)/python manage.py runstack

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 
 from accountability.models import Case, CaseAccessLog
 from rectify.roles import Role
@@ -77,7 +78,7 @@ def case_open(request: HttpRequest, pk: Any, *, action: str = CaseAccessLog.Acti
     except (Case.DoesNotExist, ValueError, TypeError):
         hit = Case.objects.filter(pk=pk).first() if str(pk).isdigit() else None
         access_record(request, action=action, granted=False, case=hit, requested=requested)
-        raise Http404("没有找到该页面。") from None
+        raise Http404(_("没有找到该页面。")) from None
     access_record(request, action=action, granted=True, case=case, requested=requested)
     return case
 
@@ -85,4 +86,4 @@ def case_open(request: HttpRequest, pk: Any, *, action: str = CaseAccessLog.Acti
 def refuse(request: HttpRequest, *, action: str, requested: str) -> Http404:
     """Log a refused look at the register (lists, exports, logs) and return the 404 to raise."""
     access_record(request, action=action, granted=False, requested=requested)
-    return Http404("没有找到该页面。")
+    return Http404(_("没有找到该页面。"))

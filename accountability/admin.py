@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from accountability.access import access_record, user_may_handle_cases, user_may_open_cases
 from accountability.models import (
@@ -51,7 +52,7 @@ class ConfidentialAdmin(admin.ModelAdmin):
         if not self._allowed(request):
             access_record(request, action=CaseAccessLog.Action.ADMIN, granted=False,
                           requested=f"admin:{self.model._meta.model_name}:{object_id or ''}")
-            raise Http404("没有找到该页面。")
+            raise Http404(_("没有找到该页面。"))
 
     def changelist_view(self, request, extra_context=None):
         self._gate(request)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from tasks.models import Plan, Region, Task, Unit, UnitAlias
 
@@ -42,7 +43,7 @@ class UnitResolver:
             elif unit not in found:
                 found.append(unit)
         if unknown:
-            raise ValidationError(f"找不到单位:{'、'.join(unknown)}")
+            raise ValidationError(_("找不到单位:%(names)s") % {"names": _('、').join(unknown)})
         return found
 
 
@@ -70,8 +71,8 @@ class RegionResolver:
         region = self.by_name.get(name)
         if region is None:
             if name in self.ambiguous:
-                raise ValidationError(f"“{name}”在多个市都有,请写明所属的市,例如“大同市{name}”")
-            raise ValidationError(f"找不到行政区“{name}”")
+                raise ValidationError(_("“%(name)s”在多个市都有,请写明所属的市,例如“大同市%(name)s”") % {"name": name})
+            raise ValidationError(_("找不到行政区“%(name)s”") % {"name": name})
         return region
 
 
@@ -80,16 +81,16 @@ def tasks_resolve(raw: str, *, plan: Plan | None) -> list[Task]:
     for part in split_names(raw.replace(" ", "、")):
         digits = part.removeprefix("任务").removesuffix("号")
         if not digits.isdigit():
-            raise ValidationError(f"任务序号“{part}”不是数字")
+            raise ValidationError(_("任务序号“%(part)s”不是数字") % {"part": part})
         numbers.append(int(digits))
     if not numbers:
         return []
     if plan is None:
-        raise ValidationError("尚未导入整改方案,不能关联任务")
+        raise ValidationError(_("尚未导入整改方案,不能关联任务"))
     tasks = {t.number: t for t in Task.objects.filter(plan=plan, number__in=numbers)}
     missing = [str(n) for n in numbers if n not in tasks]
     if missing:
-        raise ValidationError(f"整改方案中没有序号为{'、'.join(missing)}的任务")
+        raise ValidationError(_("整改方案中没有序号为%(names)s的任务") % {"names": _('、').join(missing)})
     return [tasks[n] for n in dict.fromkeys(numbers)]
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accountability.access import cases_visible_to
 from accountability.models import (
@@ -185,8 +186,8 @@ class BulletinFigures:
         }
 
 
-PROVINCE_LEVEL = ("province", "省直")
-NO_RANK = ("", "未定")
+PROVINCE_LEVEL = ("province", gettext_lazy("省直"))
+NO_RANK = ("", gettext_lazy("未定"))
 
 
 def bulletin_figures(*, as_of: dt.date | None = None) -> BulletinFigures:

@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accountability.access import user_may_handle_cases, user_may_review_publication
 from accountability.models import (
@@ -36,6 +37,7 @@ from accountability.models import (
     StageRecord,
     stage_index,
 )
+from rectify.i18n import date_long
 from rectify.models import User
 from tasks.lights import task_days_overdue
 from tasks.models import Region, Task, TaskChange, TaskUnit, Unit
@@ -48,13 +50,13 @@ FALSE_CLOSURE_NOTE = "回头看重新打开"  # how tasks.services.task_reopen m
 
 def _require_handler(actor: User | None) -> None:
     if not user_may_handle_cases(actor):
-        raise ValidationError("只有责任追究组成员可以办理责任追究问题。", code="forbidden_role")
+        raise ValidationError(_("只有责任追究组成员可以办理责任追究问题。"), code="forbidden_role")
 
 
 def _lock(case: Case, expected_version: int | None) -> Case:
     current = Case.objects.select_for_update().get(pk=case.pk)
     if expected_version is not None and current.version != expected_version:
-        raise StaleEditError("该问题已被他人办理,请查看最新情况后再提交。", code="stale")
+        raise StaleEditError(_("该问题已被他人办理,请查看最新情况后再提交。"), code="stale")
     return current
 
 
@@ -69,9 +71,9 @@ def _bump(case: Case, *also: Case) -> Case:
 def _check_day(on: dt.date, *, not_before: dt.date | None, what: str) -> None:
     today = timezone.localdate()
     if on > today:
-        raise ValidationError(f"{what}不能晚于今天({today:%Y年%m月%d日})。")
+        raise ValidationError(_("%(what)s不能晚于今天(%(today)s)。") % {"what": what, "today": date_long(today)})
     if not_before and on < not_before:
-        raise ValidationError(f"{what}不能早于上一阶段的日期({not_before:%Y年%m月%d日})。")
+        raise ValidationError(_("%(what)s不能早于上一阶段的日期(%(not_before)s)。") % {"what": what, "not_before": date_long(not_before)})
 
 
 # --- Documents ----------------------------------------------------------------
@@ -133,7 +135,7 @@ def document_add(
 ) -> list[CaseDocument]:
     _require_handler(actor)
     if not uploads:
-        raise ValidationError("请选择要上传的文件。")
+        raise ValidationError(_("请选择要上传的文件。"))
     files = _store_files(uploads)
     with transaction.atomic():
         current = _lock(case, expected_version)
@@ -155,12 +157,12 @@ def case_create(
     _require_handler(actor)
     reference = reference.strip()
     if not reference:
-        raise ValidationError("请填写问题编号。")
+        raise ValidationError(_("请填写问题编号。"))
     if Case.objects.filter(reference=reference).exists():
-        raise ValidationError(f"编号“{reference}”已登记,不能重复登记。")
+        raise ValidationError(_("编号“%(reference)s”已登记,不能重复登记。") % {"reference": reference})
     if not problem_text.strip():
-        raise ValidationError("请填写移交的问题原文。")
-    _check_day(transferred_on, not_before=None, what="交办日期")
+        raise ValidationError(_("请填写移交的问题原文。"))
+    _check_day(transferred_on, not_before=None, what=_("交办日期"))
     case = Case(
         reference=reference, source=source, title=(title.strip() or problem_text.strip()[:60])[:200],
         problem_text=problem_text.strip(), region=region, handling_authority=handling_authority.strip(),
@@ -189,7 +191,7 @@ def case_update(
     _require_handler(actor)
     current = _lock(case, expected_version)
     if not problem_text.strip():
-        raise ValidationError("请填写移交的问题原文。")
+        raise ValidationError(_("请填写移交的问题原文。"))
     current.title = (title.strip() or problem_text.strip()[:60])[:200]
     current.problem_text = problem_text.strip()
     current.region = region
@@ -215,16 +217,16 @@ def case_raise_from_task(
         days = task_days_overdue(task, on)
         if days < threshold:
             raise ValidationError(
-                f"任务{task.number}逾期{days}天,未超过{threshold}天的问责时限,不能以“整改任务逾期”立案。"
+                _("任务%(number)s逾期%(days)s天,未超过%(threshold)s天的问责时限,不能以“整改任务逾期”立案。") % {"number": task.number, "days": days, "threshold": threshold}
             )
     elif source == CaseSource.FALSE_CLOSURE:
         reopened = TaskChange.objects.filter(
             task=task, field="status", note__startswith=FALSE_CLOSURE_NOTE
         ).exists()
         if not reopened:
-            raise ValidationError(f"任务{task.number}没有“回头看”重新打开的记录,不能以“虚假销号”立案。")
+            raise ValidationError(_("任务%(number)s没有“回头看”重新打开的记录,不能以“虚假销号”立案。") % {"number": task.number})
     elif source != CaseSource.SUPERVISION:
-        raise ValidationError("从台账发起的问题,来源只能是任务逾期、虚假销号或督办发现。")
+        raise ValidationError(_("从台账发起的问题,来源只能是任务逾期、虚假销号或督办发现。"))
     task_units = list(
         task.task_units.exclude(role=TaskUnit.Role.SUPPORTING).select_related("unit__region")
     )
@@ -243,27 +245,27 @@ def _persons_undecided(case: Case) -> list[AccountablePerson]:
 def _advance_check(case: Case, actor: User | None, to_stage: str, on: dt.date) -> None:
     _require_handler(actor)
     if to_stage not in Stage.values:
-        raise ValidationError("目标阶段无效。")
+        raise ValidationError(_("目标阶段无效。"))
     current, target = Stage(case.stage), Stage(to_stage)
     nxt = case.next_stage
     if nxt is None:
-        raise ValidationError("该问题已向社会公开,办理阶段已全部完成。")
+        raise ValidationError(_("该问题已向社会公开,办理阶段已全部完成。"))
     if target != nxt:
         raise ValidationError(
-            f"不能跳过办理阶段:当前为“{current.label}”,下一阶段只能是“{nxt.label}”,不能直接进入“{target.label}”。"
+            _("不能跳过办理阶段:当前为“%(current)s”,下一阶段只能是“%(nxt)s”,不能直接进入“%(target)s”。") % {"current": current.label, "nxt": nxt.label, "target": target.label}
         )
-    _check_day(on, not_before=case.stage_entered_on, what="阶段日期")
+    _check_day(on, not_before=case.stage_entered_on, what=_("阶段日期"))
     if stage_index(target) >= stage_index(Stage.EXECUTION):
         if not case.persons.exists():
-            raise ValidationError("进入“落实处理意见”前,须登记至少一名被问责人及其处理结果。")
+            raise ValidationError(_("进入“落实处理意见”前,须登记至少一名被问责人及其处理结果。"))
         undecided = _persons_undecided(case)
         if undecided:
             names = "、".join(p.name for p in undecided)
-            raise ValidationError(f"以下被问责人尚未填写职级或处理结果,不能进入“{target.label}”:{names}。")
+            raise ValidationError(_("以下被问责人尚未填写职级或处理结果,不能进入“%(target)s”:%(names)s。") % {"target": target.label, "names": names})
     if target == Stage.PUBLIC:
         result = PublicResult.objects.filter(case=case).first()
         if result is None or not result.summary.strip():
-            raise ValidationError("进入“向社会公开”前,须拟定公开摘要并选定可公开的字段。")
+            raise ValidationError(_("进入“向社会公开”前,须拟定公开摘要并选定可公开的字段。"))
 
 
 def case_advance(
@@ -295,11 +297,11 @@ def case_return(
     """Send a case back to an earlier stage; the reason is required and kept in the trail."""
     _require_handler(actor)
     if not reason.strip():
-        raise ValidationError("退回到之前的阶段必须说明原因。")
+        raise ValidationError(_("退回到之前的阶段必须说明原因。"))
     current = _lock(case, expected_version)
     if to_stage not in Stage.values or stage_index(to_stage) >= current.stage_index:
-        raise ValidationError(f"只能退回到“{Stage(current.stage).label}”之前的阶段。")
-    _check_day(on, not_before=current.stage_entered_on, what="退回日期")
+        raise ValidationError(_("只能退回到“%(stage)s”之前的阶段。") % {"stage": Stage(current.stage).label})
+    _check_day(on, not_before=current.stage_entered_on, what=_("退回日期"))
     record = StageRecord.objects.create(
         case=current, kind=StageRecord.Kind.RETURNED, from_stage=current.stage, stage=to_stage,
         on=on, handler=actor, reason=reason.strip(),
@@ -330,19 +332,19 @@ def person_save(
     _require_handler(actor)
     current = _lock(case, expected_version)
     if person is not None and person.case_id != current.pk:
-        raise ValidationError("被问责人不属于该问题。")
+        raise ValidationError(_("被问责人不属于该问题。"))
     if rank and rank not in Rank.values:
-        raise ValidationError("职级无效。")
+        raise ValidationError(_("职级无效。"))
     if outcome and outcome not in Outcome.values:
-        raise ValidationError("处理结果无效。")
+        raise ValidationError(_("处理结果无效。"))
     if current.stage_index >= stage_index(Stage.EXECUTION) and not (rank and outcome):
         raise ValidationError(
-            f"该问题已进入“{Stage(current.stage).label}”,被问责人须填写职级和处理结果。"
+            _("该问题已进入“%(stage)s”,被问责人须填写职级和处理结果。") % {"stage": Stage(current.stage).label}
         )
     if outcome and not (decided_on and deciding_body.strip()):
-        raise ValidationError("填写处理结果时,须同时填写处理日期和决定机关。")
+        raise ValidationError(_("填写处理结果时,须同时填写处理日期和决定机关。"))
     if decided_on:
-        _check_day(decided_on, not_before=None, what="处理日期")
+        _check_day(decided_on, not_before=None, what=_("处理日期"))
     person = person or AccountablePerson(case=current)
     person.name, person.position, person.unit_name = name.strip(), position.strip(), unit_name.strip()
     person.rank, person.outcome = rank, outcome
@@ -360,7 +362,7 @@ def person_delete(
     _require_handler(actor)
     current = _lock(person.case, expected_version)
     if current.stage_index >= stage_index(Stage.EXECUTION):
-        raise ValidationError("处理意见已在落实,不能删除被问责人;如需更正,请先将问题退回到之前的阶段。")
+        raise ValidationError(_("处理意见已在落实,不能删除被问责人;如需更正,请先将问题退回到之前的阶段。"))
     person.delete()
     _bump(current, person.case)
 
@@ -371,15 +373,15 @@ def person_delete(
 def _summary_check(case: Case, summary: str, released: Sequence[str]) -> None:
     """The summary may not name what the decision did not release."""
     if not summary.strip():
-        raise ValidationError("请填写公开摘要。")
+        raise ValidationError(_("请填写公开摘要。"))
     unknown = set(released) - set(PublicField.values)
     if unknown:
-        raise ValidationError("可公开字段无效。")
+        raise ValidationError(_("可公开字段无效。"))
     if PublicField.PERSON_NAMES not in released:
         named = [p.name for p in case.persons.all() if p.name and p.name in summary]
         if named:
             raise ValidationError(
-                f"公开摘要中出现了未决定公开的被问责人姓名:{'、'.join(named)}。请删去,或在可公开字段中勾选姓名。"
+                _("公开摘要中出现了未决定公开的被问责人姓名:%(names)s。请删去,或在可公开字段中勾选姓名。") % {"names": _('、').join(named)}
             )
 
 
@@ -393,7 +395,7 @@ def public_result_prepare(
     _require_handler(actor)
     current = _lock(case, expected_version)
     if current.stage_index < stage_index(Stage.EXECUTION):
-        raise ValidationError("处理意见落实后(“落实处理意见”阶段起)才能拟定公开摘要。")
+        raise ValidationError(_("处理意见落实后(“落实处理意见”阶段起)才能拟定公开摘要。"))
     released = [f for f in PublicField.values if f in set(released_fields)]
     _summary_check(current, summary, released)
     result = PublicResult.objects.filter(case=current).first() or PublicResult(case=current)
@@ -411,12 +413,12 @@ def public_result_prepare(
 
 def _review_lock(result: PublicResult, actor: User | None, expected_version: int | None) -> PublicResult:
     if not user_may_review_publication(actor):
-        raise ValidationError("只有宣传报道组可以审核公开结果。", code="forbidden_role")
+        raise ValidationError(_("只有宣传报道组可以审核公开结果。"), code="forbidden_role")
     current = PublicResult.objects.select_for_update().select_related("case").get(pk=result.pk)
     if expected_version is not None and current.version != expected_version:
-        raise StaleEditError("公开摘要已被修改,请查看最新内容后再审核。", code="stale")
+        raise StaleEditError(_("公开摘要已被修改,请查看最新内容后再审核。"), code="stale")
     if current.status != PublicResult.Status.DRAFT:
-        raise ValidationError("该公开摘要不在待审核状态。")
+        raise ValidationError(_("该公开摘要不在待审核状态。"))
     return current
 
 
@@ -427,7 +429,7 @@ def public_result_approve(
 ) -> PublicResult:
     current = _review_lock(result, actor, expected_version)
     if current.case.stage != Stage.PUBLIC:
-        raise ValidationError("问题尚未进入“向社会公开”阶段,不能批准公开。")
+        raise ValidationError(_("问题尚未进入“向社会公开”阶段,不能批准公开。"))
     _summary_check(current.case, current.summary, current.released_fields)
     current.status = PublicResult.Status.APPROVED
     current.reviewed_by, current.reviewed_at = actor, timezone.now()
@@ -443,7 +445,7 @@ def public_result_reject(
     *, result: PublicResult, actor: User | None, note: str, expected_version: int | None = None,
 ) -> PublicResult:
     if not note.strip():
-        raise ValidationError("退回修改必须说明原因。")
+        raise ValidationError(_("退回修改必须说明原因。"))
     current = _review_lock(result, actor, expected_version)
     current.status = PublicResult.Status.REJECTED
     current.reviewed_by, current.reviewed_at = actor, timezone.now()

@@ -11,6 +11,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 
 # Caps for Office (zip) files: a small upload must not unpack into gigabytes.
 ZIP_MAX_ENTRIES = 2000
@@ -47,22 +48,23 @@ def upload_max_bytes() -> int:
     return int(settings.RECTIFY_ACCOUNTABILITY_UPLOAD_MAX_MB) * 1024 * 1024
 
 
-def zip_check(data: bytes, *, what: str = "文件") -> zipfile.ZipFile:
+def zip_check(data: bytes, *, what: str | None = None) -> zipfile.ZipFile:
     """Open a zip (xlsx, docx…) only after capping its entries and unpacked size."""
+    what = what or _("文件")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise ValidationError(f"{what}已损坏,无法打开。") from None
+        raise ValidationError(_("%(what)s已损坏,无法打开。") % {"what": what}) from None
     infos = archive.infolist()
     if len(infos) > ZIP_MAX_ENTRIES:
-        raise ValidationError(f"{what}内部条目过多({len(infos)}个),拒绝处理。")
+        raise ValidationError(_("%(what)s内部条目过多(%(len)s个),拒绝处理。") % {"what": what, "len": len(infos)})
     total = 0
     for info in infos:
         total += info.file_size
         if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO:
-            raise ValidationError(f"{what}的压缩比异常,拒绝处理。")
+            raise ValidationError(_("%(what)s的压缩比异常,拒绝处理。") % {"what": what})
     if total > ZIP_MAX_UNCOMPRESSED:
-        raise ValidationError(f"{what}解压后过大,拒绝处理。")
+        raise ValidationError(_("%(what)s解压后过大,拒绝处理。") % {"what": what})
     return archive
 
 
@@ -90,20 +92,20 @@ def document_check(upload: UploadedFile) -> tuple[CheckedFile, bytes]:
     """Refuse what is too big, empty, or not what its name says; return facts and bytes."""
     limit = upload_max_bytes()
     if upload.size is not None and upload.size > limit:
-        raise ValidationError(f"文件超过{limit // (1024 * 1024)}MB的上限。")
+        raise ValidationError(_("文件超过%(v)sMB的上限。") % {"v": limit // (1024 * 1024)})
     data = upload.read(limit + 1)
     if len(data) > limit:
-        raise ValidationError(f"文件超过{limit // (1024 * 1024)}MB的上限。")
+        raise ValidationError(_("文件超过%(v)sMB的上限。") % {"v": limit // (1024 * 1024)})
     if not data:
-        raise ValidationError("文件是空的。")
+        raise ValidationError(_("文件是空的。"))
     extension = PurePath(upload.name or "").suffix.lower().lstrip(".")
     if extension not in _TYPES:
         raise ValidationError(
-            f"不支持的文件类型“.{extension}”;可上传:{'、'.join(ALLOWED_EXTENSIONS)}。"
+            _("不支持的文件类型“.%(extension)s”;可上传:%(names)s。") % {"extension": extension, "names": _('、').join(ALLOWED_EXTENSIONS)}
         )
     expected_kind, content_type = _TYPES[extension]
     detected = _detect(data[:16], data)
     if detected != expected_kind:
-        raise ValidationError(f"文件内容与扩展名“.{extension}”不符,请上传真实的PDF、图片或Office文件。")
+        raise ValidationError(_("文件内容与扩展名“.%(extension)s”不符,请上传真实的PDF、图片或Office文件。") % {"extension": extension})
     digest = hashlib.sha256(data).hexdigest()
     return CheckedFile(detected, extension, content_type, len(data), digest), data

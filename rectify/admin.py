@@ -1,18 +1,19 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from rectify.models import HeldJob, User
 
-admin.site.site_header = "Rectify 整改台账 · 管理后台"
-admin.site.site_title = "Rectify 整改台账"
-admin.site.index_title = "台账管理"
+admin.site.site_header = _("Rectify 整改台账 · 管理后台")
+admin.site.site_title = _("Rectify 整改台账")
+admin.site.index_title = _("台账管理")
 
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("单位", {"fields": ("unit", "full_name", "phone")}),
+        (_("单位"), {"fields": ("unit", "full_name", "phone")}),
     )
     list_display = ("username", "full_name", "unit", "email", "is_active", "is_staff")
     list_filter = ("groups", "is_active", "is_staff")

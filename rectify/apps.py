@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RectifyConfig(AppConfig):
     name = "rectify"
-    verbose_name = "用户与角色"
+    verbose_name = _("用户与角色")
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in

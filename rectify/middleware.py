@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 _STARTED, _SEEN = "rectify_started", "rectify_seen"
 # Refresh the "last seen" stamp at most this often, so reading pages doesn't write the
@@ -36,7 +37,7 @@ class SessionTimeoutMiddleware:
             too_old = now - request.session[_STARTED] > settings.RECTIFY_SESSION_ABSOLUTE_SECONDS
             if idle or too_old:
                 logout(request)
-                messages.info(request, "登录已超时,请重新登录。" if idle else "登录时间过长,请重新登录。")
+                messages.info(request, _("登录已超时,请重新登录。") if idle else _("登录时间过长,请重新登录。"))
                 return redirect_to_login(request.get_full_path())
             if now - request.session[_SEEN] > _TOUCH_EVERY:
                 request.session[_SEEN] = now

@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import Group
 
 
 class Role(models.TextChoices):
-    LIAISON = "liaison", "责任单位联络员"
-    OFFICE = "office", "领导小组办公室"
-    OFFICE_HEAD = "office_head", "办公室负责人"
-    SUPERVISOR = "supervisor", "整改督导组"
-    LEADER = "leader", "领导"
-    ACCOUNTABILITY = "accountability", "责任追究组"
-    PUBLICITY = "publicity", "宣传报道组"
+    LIAISON = "liaison", _("责任单位联络员")
+    OFFICE = "office", _("领导小组办公室")
+    OFFICE_HEAD = "office_head", _("办公室负责人")
+    SUPERVISOR = "supervisor", _("整改督导组")
+    LEADER = "leader", _("领导")
+    ACCOUNTABILITY = "accountability", _("责任追究组")
+    PUBLICITY = "publicity", _("宣传报道组")
 
 
 # What each role may do in the admin. Only the office keeps the ledger there.

@@ -14,6 +14,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_date, parse_datetime
 
+from rectify.i18n import in_official_language
 from reports.models import Delivery, Reminder, ReportKind
 from reports.selectors import dispatch_unit_section
 from reports.xlsx import XLSX_MIME, dispatch_xlsx
@@ -74,6 +75,7 @@ def _message_id(delivery: Delivery) -> str:
     return f"<rectify-delivery-{delivery.pk}-{delivery.round}@{domain}>"
 
 
+@in_official_language
 def delivery_message(delivery: Delivery) -> EmailMultiAlternatives:
     attachment: tuple[str, bytes] | None = None
     if delivery.report_id is not None:

@@ -10,47 +10,48 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ReportKind(models.TextChoices):
-    DISPATCH = "dispatch", "周调度"
-    BULLETIN = "bulletin", "月通报"
+    DISPATCH = "dispatch", _("周调度")
+    BULLETIN = "bulletin", _("月通报")
 
 
 class Report(models.Model):
     """One weekly dispatch or monthly bulletin, kept as sent: content and data snapshot."""
 
     class Trigger(models.TextChoices):
-        SCHEDULE = "schedule", "定时任务"
-        CATCH_UP = "catch_up", "补发(定时任务恢复后)"
-        OFFICE = "office", "办公室手动生成"
+        SCHEDULE = "schedule", _("定时任务")
+        CATCH_UP = "catch_up", _("补发(定时任务恢复后)")
+        OFFICE = "office", _("办公室手动生成")
 
-    kind = models.CharField("类型", max_length=20, choices=ReportKind.choices)
+    kind = models.CharField(_("类型"), max_length=20, choices=ReportKind.choices)
     period = models.CharField(
-        "期间", max_length=20,
-        help_text="周调度:报送周的周一(2018-10-01);月通报:印发月份(2018-10)。",
+        _("期间"), max_length=20,
+        help_text=_("周调度:报送周的周一(2018-10-01);月通报:印发月份(2018-10)。"),
     )
-    plan = models.ForeignKey("tasks.Plan", verbose_name="整改方案", on_delete=models.PROTECT,
+    plan = models.ForeignKey("tasks.Plan", verbose_name=_("整改方案"), on_delete=models.PROTECT,
                              related_name="reports")
-    year = models.PositiveSmallIntegerField("年度")
-    number = models.PositiveSmallIntegerField("期号")
-    title = models.CharField("标题", max_length=200)
-    as_of = models.DateTimeField("数据截至")
-    snapshot = models.JSONField("数据快照")
-    subject = models.CharField("邮件主题", max_length=200)
-    body_text = models.TextField("正文(纯文本)")
-    body_html = models.TextField("正文(HTML)")
-    xlsx = models.BinaryField("台账(xlsx)")
-    trigger = models.CharField("生成方式", max_length=20, choices=Trigger.choices)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    number = models.PositiveSmallIntegerField(_("期号"))
+    title = models.CharField(_("标题"), max_length=200)
+    as_of = models.DateTimeField(_("数据截至"))
+    snapshot = models.JSONField(_("数据快照"))
+    subject = models.CharField(_("邮件主题"), max_length=200)
+    body_text = models.TextField(_("正文(纯文本)"))
+    body_html = models.TextField(_("正文(HTML)"))
+    xlsx = models.BinaryField(_("台账(xlsx)"))
+    trigger = models.CharField(_("生成方式"), max_length=20, choices=Trigger.choices)
     triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
     )
-    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "调度与通报"
-        verbose_name_plural = "调度与通报"
+        verbose_name = _("调度与通报")
+        verbose_name_plural = _("调度与通报")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "period"], name="report_once_per_kind_period"),
@@ -70,16 +71,16 @@ class Resend(models.Model):
     """An explicit re-send by the office: recorded, with who, when and why."""
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="resends")
-    round = models.PositiveSmallIntegerField("轮次")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="操作人", null=True,
+    round = models.PositiveSmallIntegerField(_("轮次"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True,
                               on_delete=models.SET_NULL, related_name="+")
-    reason = models.CharField("原因", max_length=200)
-    only_failed = models.BooleanField("仅重发失败的", default=False)
-    at = models.DateTimeField("时间", auto_now_add=True)
+    reason = models.CharField(_("原因"), max_length=200)
+    only_failed = models.BooleanField(_("仅重发失败的"), default=False)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "重发记录"
-        verbose_name_plural = "重发记录"
+        verbose_name = _("重发记录")
+        verbose_name_plural = _("重发记录")
         ordering = ["-at"]
         constraints = [
             models.UniqueConstraint(fields=["report", "round"], name="resend_round_unique"),
@@ -93,27 +94,27 @@ class Reminder(models.Model):
     """The sent-log of reminders and escalations: a row exists once per (kind, unit, key)."""
 
     class Kind(models.TextChoices):
-        DEADLINE_7 = "deadline_7", "距整改时限7天"
-        DEADLINE_3 = "deadline_3", "距整改时限3天"
-        DEADLINE_1 = "deadline_1", "距整改时限1天"
-        REPORT_MISSING = "report_missing", "本周进展未报送"
-        OVERDUE_LIAISON = "overdue_liaison", "逾期·提醒联络员"
-        OVERDUE_HEAD = "overdue_head", "逾期未改·提醒单位主要负责人"
-        OVERDUE_OFFICE = "overdue_office", "逾期未改·报办公室"
+        DEADLINE_7 = "deadline_7", _("距整改时限7天")
+        DEADLINE_3 = "deadline_3", _("距整改时限3天")
+        DEADLINE_1 = "deadline_1", _("距整改时限1天")
+        REPORT_MISSING = "report_missing", _("本周进展未报送")
+        OVERDUE_LIAISON = "overdue_liaison", _("逾期·提醒联络员")
+        OVERDUE_HEAD = "overdue_head", _("逾期未改·提醒单位主要负责人")
+        OVERDUE_OFFICE = "overdue_office", _("逾期未改·报办公室")
 
-    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
-    unit = models.ForeignKey("tasks.Unit", verbose_name="单位", on_delete=models.CASCADE,
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    unit = models.ForeignKey("tasks.Unit", verbose_name=_("单位"), on_delete=models.CASCADE,
                              related_name="reminders")
-    task = models.ForeignKey("tasks.Task", verbose_name="整改任务", null=True, blank=True,
+    task = models.ForeignKey("tasks.Task", verbose_name=_("整改任务"), null=True, blank=True,
                              on_delete=models.CASCADE, related_name="reminders")
     # What makes it "the same reminder": the task and its deadline, or the reporting week.
-    key = models.CharField("键", max_length=60)
-    context = models.JSONField("内容")
-    created_at = models.DateTimeField("时间", auto_now_add=True)
+    key = models.CharField(_("键"), max_length=60)
+    context = models.JSONField(_("内容"))
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "提醒记录"
-        verbose_name_plural = "提醒记录"
+        verbose_name = _("提醒记录")
+        verbose_name_plural = _("提醒记录")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["kind", "unit", "key"], name="reminder_once"),
@@ -127,38 +128,38 @@ class Delivery(models.Model):
     """The outbox: one e-mail to one recipient, claimed by a conditional update before sending."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "待发送"
-        CLAIMED = "claimed", "发送中"
-        SENT = "sent", "已发送"
-        FAILED = "failed", "发送失败"
+        PENDING = "pending", _("待发送")
+        CLAIMED = "claimed", _("发送中")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
 
     class Audience(models.TextChoices):
-        WHOLE = "whole", "全文"
-        UNIT = "unit", "本单位部分"
-        REMINDER = "reminder", "提醒"
+        WHOLE = "whole", _("全文")
+        UNIT = "unit", _("本单位部分")
+        REMINDER = "reminder", _("提醒")
 
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE,
                                related_name="deliveries")
     reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="deliveries")
-    round = models.PositiveSmallIntegerField("轮次", default=0, help_text="0 为首次发送,其后为重发。")
-    audience = models.CharField("内容", max_length=20, choices=Audience.choices)
-    unit = models.ForeignKey("tasks.Unit", verbose_name="单位", null=True, blank=True,
+    round = models.PositiveSmallIntegerField(_("轮次"), default=0, help_text=_("0 为首次发送,其后为重发。"))
+    audience = models.CharField(_("内容"), max_length=20, choices=Audience.choices)
+    unit = models.ForeignKey("tasks.Unit", verbose_name=_("单位"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="+")
-    recipient = models.EmailField("收件人")
-    recipient_name = models.CharField("收件人姓名", max_length=100, blank=True)
-    subject = models.CharField("主题", max_length=200)
-    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
-    claim_token = models.UUIDField("认领标记", null=True, blank=True, editable=False)
-    claimed_at = models.DateTimeField("认领时间", null=True, blank=True)
-    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
-    last_error = models.TextField("最近错误", blank=True)
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    recipient = models.EmailField(_("收件人"))
+    recipient_name = models.CharField(_("收件人姓名"), max_length=100, blank=True)
+    subject = models.CharField(_("主题"), max_length=200)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    claim_token = models.UUIDField(_("认领标记"), null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    last_error = models.TextField(_("最近错误"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "发件记录"
-        verbose_name_plural = "发件记录"
+        verbose_name = _("发件记录")
+        verbose_name_plural = _("发件记录")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -189,25 +190,25 @@ class Publication(models.Model):
     """
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "草稿"
-        APPROVED = "approved", "已审核发布"
+        DRAFT = "draft", _("草稿")
+        APPROVED = "approved", _("已审核发布")
 
-    plan = models.ForeignKey("tasks.Plan", verbose_name="整改方案", on_delete=models.PROTECT,
+    plan = models.ForeignKey("tasks.Plan", verbose_name=_("整改方案"), on_delete=models.PROTECT,
                              related_name="publications")
-    week = models.DateField("公开周(周一)", unique=True)
-    publish_on = models.DateField("发布日期")
-    title = models.CharField("标题", max_length=200)
-    intro = models.TextField("导语", blank=True)
-    snapshot = models.JSONField("公开内容")
-    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.DRAFT)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="审核人", null=True,
+    week = models.DateField(_("公开周(周一)"), unique=True)
+    publish_on = models.DateField(_("发布日期"))
+    title = models.CharField(_("标题"), max_length=200)
+    intro = models.TextField(_("导语"), blank=True)
+    snapshot = models.JSONField(_("公开内容"))
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True,
                                     blank=True, on_delete=models.SET_NULL, related_name="+")
-    approved_at = models.DateTimeField("审核时间", null=True, blank=True)
-    created_at = models.DateTimeField("生成时间", auto_now_add=True)
+    approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "信息公开"
-        verbose_name_plural = "信息公开"
+        verbose_name = _("信息公开")
+        verbose_name_plural = _("信息公开")
         ordering = ["-week"]
 
     def __str__(self) -> str:

@@ -164,7 +164,7 @@ def _task_row(task: Task, today: dt.date) -> dict[str, Any]:
         "progress": task.progress,
         "expected": task_expected_progress(task, today),
         "light": light.value,
-        "light_display": light.label,
+        "light_display": str(light.label),
         "overdue_days": task_days_overdue(task, today),
         "lagging": task_is_lagging(task, today),
         "closed_on": task.closed_on.isoformat() if task.closed_on else None,
@@ -307,7 +307,7 @@ def dispatch_compile(*, plan: Plan, week: dt.date, as_of: dt.datetime, since: dt
                                   at__gt=since, at__lte=as_of)
         .values("task_id", "old", "new", "at", "note").order_by("at", "id")
     )
-    labels = dict(TaskStatus.choices)
+    labels = {value: str(label) for value, label in TaskStatus.choices}
     changes = [
         {"task_id": c["task_id"], "number": by_id[c["task_id"]]["number"],
          "title": by_id[c["task_id"]]["title"], "old": labels.get(c["old"], c["old"]),

@@ -30,7 +30,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from rectify.i18n import in_official_language
 from rectify.models import User
 from rectify.queue import enqueue
 from reports import selectors
@@ -68,7 +70,7 @@ class NoPlanError(ValidationError):
 def _plan() -> Plan:
     plan = plan_current()
     if plan is None:
-        raise NoPlanError("尚未导入整改方案,无法生成调度或通报。")
+        raise NoPlanError(_("尚未导入整改方案,无法生成调度或通报。"))
     return plan
 
 
@@ -88,6 +90,7 @@ def report_period_for(*, kind: str, now: dt.datetime) -> str:
     return bulletin_period(timezone.localdate(now))
 
 
+@in_official_language
 def _compile(*, kind: str, plan: Plan, period: str, now: dt.datetime) -> tuple[int, dict[str, Any]]:
     """(year, snapshot without its issue number). Reads only."""
     if kind == ReportKind.DISPATCH:
@@ -102,6 +105,7 @@ def _compile(*, kind: str, plan: Plan, period: str, now: dt.datetime) -> tuple[i
     return year, selectors.bulletin_compile(plan=plan, period=period, as_of=now, number=0)
 
 
+@in_official_language
 def _finish(*, kind: str, year: int, number: int, period: str, snapshot: dict[str, Any]) -> dict[str, Any]:
     """Title, rendered e-mail and xlsx once the issue number is known."""
     if kind == ReportKind.DISPATCH:
@@ -155,6 +159,7 @@ def _recipients(kind: str, snapshot: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+@in_official_language
 def _subject_for(report: Report, audience: str, unit_id: int | None) -> str:
     if audience == Delivery.Audience.UNIT and unit_id is not None:
         unit = report.snapshot["units"].get(str(unit_id), {})
@@ -206,14 +211,14 @@ def report_resend(*, report: Report, actor: User, reason: str, only_failed: bool
     """An explicit re-send by the office, recorded: who, when, why, to whom."""
     reason = reason.strip()
     if not reason:
-        raise ValidationError("请说明重发原因。")
+        raise ValidationError(_("请说明重发原因。"))
     report = Report.objects.select_for_update().get(pk=report.pk)
     latest: dict[str, Delivery] = {}
     for d in report.deliveries.order_by("round", "id"):
         latest[d.recipient.lower()] = d
     targets = [d for d in latest.values() if not only_failed or d.status == Delivery.Status.FAILED]
     if not targets:
-        raise ValidationError("没有需要重发的收件人。" if only_failed else "该期没有收件人。")
+        raise ValidationError(_("没有需要重发的收件人。") if only_failed else _("该期没有收件人。"))
     round_ = (report.resends.aggregate(m=Max("round"))["m"] or 0) + 1
     resend = Resend(report=report, round=round_, actor=actor, reason=reason[:200], only_failed=only_failed)
     resend.full_clean()
@@ -364,6 +369,7 @@ def bulletin_due(*, now: dt.datetime | None = None) -> Report | None:
 # --- Reminders and escalation ---------------------------------------------------------------------
 
 
+@in_official_language
 def _remind(
     *, kind: str, unit_id: int, unit_name: str, key: str, context: dict[str, Any],
     recipients: list[tuple[str, str]], task: Task | None, known: set[tuple[str, int, str]],
@@ -477,6 +483,7 @@ def _reminders_missing_reports(
 # --- Public disclosure -----------------------------------------------------------------------------
 
 
+@in_official_language
 def publication_draft(*, week: dt.date | None = None) -> tuple[Publication, bool]:
     """Draft the week's publication from the ledger; the publicity group reviews and approves it."""
     plan = _plan()
@@ -502,7 +509,7 @@ def publication_draft(*, week: dt.date | None = None) -> tuple[Publication, bool
 def publication_update(*, publication: Publication, intro: str) -> Publication:
     current = Publication.objects.select_for_update().get(pk=publication.pk)
     if current.status != Publication.Status.DRAFT:
-        raise ValidationError("已发布的公开内容不能再修改。")
+        raise ValidationError(_("已发布的公开内容不能再修改。"))
     current.intro = intro.strip()
     current.full_clean()
     current.save(update_fields=["intro"])
@@ -516,5 +523,5 @@ def publication_approve(*, publication: Publication, user: User) -> Publication:
         status=Publication.Status.APPROVED, approved_by=user, approved_at=timezone.now(),
     )
     if approved != 1:
-        raise ValidationError("该公开内容已审核发布,无需重复审核。")
+        raise ValidationError(_("该公开内容已审核发布,无需重复审核。"))
     return Publication.objects.get(pk=publication.pk)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from tasks.admin_excel import LedgerExcelAdminMixin
 from tasks.models import (
@@ -38,7 +39,7 @@ _FORM_TO_SERVICE = {"measure": "measure_id", "problem": "problem_id"}
 
 
 class UnitFilter(admin.SimpleListFilter):
-    title = "单位"
+    title = _("单位")
     parameter_name = "unit"
 
     def lookups(self, request, model_admin):
@@ -53,7 +54,7 @@ class UnitFilter(admin.SimpleListFilter):
 
 
 class CityFilter(admin.SimpleListFilter):
-    title = "市"
+    title = _("市")
     parameter_name = "city"
 
     def lookups(self, request, model_admin):
@@ -109,9 +110,9 @@ class TaskAdmin(LedgerExcelAdminMixin, admin.ModelAdmin):
     readonly_fields = ("progress", "version", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("plan", "number", "title", "problem", "measure", "leading_official")}),
-        ("整改内容", {"fields": ("target", "actions")}),
-        ("整改时限", {"fields": ("deadline_text", "deadline", "deadline_class", "original_deadline")}),
-        ("进度", {"fields": ("status", "closed_on", "progress", "version", "created_at", "updated_at")}),
+        (_("整改内容"), {"fields": ("target", "actions")}),
+        (_("整改时限"), {"fields": ("deadline_text", "deadline", "deadline_class", "original_deadline")}),
+        (_("进度"), {"fields": ("status", "closed_on", "progress", "version", "created_at", "updated_at")}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Task]:

@@ -29,8 +29,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from rectify.models import User
 from tasks.lights import Light, task_days_overdue, task_expected_progress, task_is_lagging, task_light
@@ -193,7 +193,9 @@ MEMO_ENTRIES = 128  # page bodies are ~60 kB at national scale: a few MB per sna
 
 
 def snapshot_memo(snapshot: Snapshot, key: tuple[Any, ...], compute: Any) -> Any:
-    """`compute()` once per snapshot and key; bounded so odd filter combinations cannot pile up."""
+    """`compute()` once per snapshot and key; bounded so odd filter combinations cannot pile up.
+    Memoized values may hold translated labels, so the interface language is part of every key."""
+    key = (get_language(), *key)
     try:
         return snapshot.memo[key]
     except KeyError:

@@ -26,6 +26,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from rectify.i18n import in_official_language
 from tasks.lights import Light, task_expected_progress, task_light
 from tasks.models import DeadlineClass, ProgressReport, Task, TaskStatus, TaskUnit, Unit
 
@@ -78,6 +79,7 @@ LEDGER_COLUMNS: tuple[Column, ...] = (
     Column("警示灯", 14, "light"),
 )
 LEDGER_HEADERS = tuple(c.header for c in LEDGER_COLUMNS)
+# Labels are lazy; ledger_workbook_write turns them into Chinese text (in_official_language).
 _CLASS_LABELS = {c.value: c.label for c in DeadlineClass}
 _STATUS_LABELS = {c.value: c.label for c in TaskStatus}
 
@@ -98,8 +100,8 @@ def ledger_row(task: Task, units: UnitRows, today: dt.date) -> list[Any]:
         task.number, task.title, task.target, task.actions,
         "、".join(by_role[TaskUnit.Role.LEAD]), "、".join(by_role[TaskUnit.Role.RESPONSIBLE]),
         "、".join(by_role[TaskUnit.Role.SUPPORTING]), persons, task.leading_official,
-        task.deadline_text, task.deadline, _CLASS_LABELS.get(task.deadline_class, task.deadline_class),
-        getattr(task, "latest_report_text", None) or "", _STATUS_LABELS.get(task.status, task.status),
+        task.deadline_text, task.deadline, str(_CLASS_LABELS.get(task.deadline_class, task.deadline_class)),
+        getattr(task, "latest_report_text", None) or "", str(_STATUS_LABELS.get(task.status, task.status)),
         task.progress, task_expected_progress(task, today), task_light(task, today),
     ]
 
@@ -197,7 +199,7 @@ class _CellFactory:
                 continue  # an empty cell is simply not written
             if column.kind == "light":
                 cell = self.lights[value]
-                cell._value, cell.data_type = Light(value).label, "s"
+                cell._value, cell.data_type = str(Light(value).label), "s"
             elif isinstance(value, str):
                 value = _clean_text(value)
                 cell = self.guarded[index] if is_formula_like(value) else self.plain[index]
@@ -215,6 +217,7 @@ class _CellFactory:
         return out
 
 
+@in_official_language
 def ledger_workbook_write(*, tasks: QuerySet[Task], out: IO[bytes] | str, today: dt.date) -> int:
     """Write `tasks` as the officials' ledger to `out` (a path or a binary file). Returns rows."""
     wb = Workbook(write_only=True)

@@ -102,7 +102,9 @@ _ROLE_FIELDS = {"lead": TaskUnit.Role.LEAD, "responsible": TaskUnit.Role.RESPONS
                 "supporting": TaskUnit.Role.SUPPORTING}
 _ROLE_ORDER = {TaskUnit.Role.LEAD: 0, TaskUnit.Role.RESPONSIBLE: 1, TaskUnit.Role.SUPPORTING: 2}
 _CLASS_LABELS = {
-    **{c.label: c.value for c in DeadlineClass}, "长期坚持": DeadlineClass.LONG_TERM,
+    # The Chinese words officials write, whatever the interface language (labels are translated).
+    "立行立改": DeadlineClass.IMMEDIATE, "限期整改": DeadlineClass.BY_DEADLINE,
+    "长期整治": DeadlineClass.LONG_TERM, "长期坚持": DeadlineClass.LONG_TERM,
     **{c.value: c.value for c in DeadlineClass},
 }
 

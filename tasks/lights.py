@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tasks.models import Task, TaskStatus
 
@@ -30,11 +31,11 @@ SIGNOFF_STATUSES = frozenset(
 
 
 class Light(models.TextChoices):
-    RED = "red", "红灯·逾期"
-    YELLOW = "yellow", "黄灯·临期或滞后"
-    GREEN = "green", "绿灯·正常"
-    CLOSED = "closed", "已销号"
-    SUSTAINING = "sustaining", "长期坚持"
+    RED = "red", _("红灯·逾期")
+    YELLOW = "yellow", _("黄灯·临期或滞后")
+    GREEN = "green", _("绿灯·正常")
+    CLOSED = "closed", _("已销号")
+    SUSTAINING = "sustaining", _("长期坚持")
 
 
 def _checkpoints(task: Task) -> list[dt.date]:

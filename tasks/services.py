@@ -16,7 +16,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from rectify.i18n import date_long
 from rectify.models import User
 from tasks.evidence import (
     CheckedUpload,
@@ -102,16 +104,16 @@ def task_units_validate(specs: Sequence[TaskUnitSpec]) -> None:
     """Exactly one lead unit, each unit once. Raised before anything is written."""
     leads = [s for s in specs if s.role == TaskUnit.Role.LEAD]
     if not leads:
-        raise ValidationError("每个任务必须有一个牵头单位。")
+        raise ValidationError(_("每个任务必须有一个牵头单位。"))
     if len(leads) > 1:
-        names = "、".join(s.unit.name for s in leads)
-        raise ValidationError(f"每个任务只能有一个牵头单位,现有:{names}。")
+        names = _("、").join(s.unit.name for s in leads)
+        raise ValidationError(_("每个任务只能有一个牵头单位,现有:%(names)s。") % {"names": names})
     seen: set[int] = set()
     for spec in specs:
         if spec.role not in TaskUnit.Role.values:
-            raise ValidationError(f"单位角色'{spec.role}'无效。")
+            raise ValidationError(_("单位角色“%(role)s”无效。") % {"role": spec.role})
         if spec.unit.pk in seen:
-            raise ValidationError(f"同一单位在一个任务中只能出现一次:{spec.unit.name}。")
+            raise ValidationError(_("同一单位在一个任务中只能出现一次:%(name)s。") % {"name": spec.unit.name})
         seen.add(spec.unit.pk)
 
 
@@ -119,8 +121,7 @@ def _milestones_validate(deadline: dt.date | None, specs: Iterable[MilestoneSpec
     for spec in specs:
         if deadline and spec.due_on > deadline:
             raise ValidationError(
-                f"节点“{spec.title}”的日期{spec.due_on:%Y年%m月%d日}晚于整改时限"
-                f"{deadline:%Y年%m月%d日}。"
+                _("节点“%(title)s”的日期%(due_on)s晚于整改时限%(deadline)s。") % {"title": spec.title, "due_on": date_long(spec.due_on), "deadline": date_long(deadline)}
             )
 
 
@@ -143,7 +144,7 @@ def task_create(
     task_units_validate(units)
     _milestones_validate(deadline, milestones)
     if Task.objects.filter(plan=plan, number=number).exists():
-        raise ValidationError(f"整改方案中已有序号为{number}的任务。")
+        raise ValidationError(_("整改方案中已有序号为%(number)s的任务。") % {"number": number})
     task = Task(
         plan=plan, number=number, title=title, target=target, actions=actions,
         deadline=deadline, deadline_text=deadline_text, deadline_class=deadline_class,
@@ -171,7 +172,7 @@ def _check_version(task: Task, expected_version: int | None) -> Task:
     current = Task.objects.select_for_update().get(pk=task.pk)
     if expected_version is not None and current.version != expected_version:
         raise StaleEditError(
-            "该任务已被他人修改(当前版本%(v)s),请查看最新内容后再提交。",
+            _("该任务已被他人修改(当前版本%(v)s),请查看最新内容后再提交。"),
             params={"v": current.version}, code="stale",
         )
     return current
@@ -260,10 +261,10 @@ def milestone_delete(*, milestone: Milestone, actor: User | None) -> None:
 def task_reopen(*, task: Task, actor: User | None, reason: str) -> Task:
     """回头看: a closed (or sustaining) task found not truly done goes back to work."""
     if not reason.strip():
-        raise ValidationError("重新打开任务必须说明原因。")
+        raise ValidationError(_("重新打开任务必须说明原因。"))
     current = Task.objects.select_for_update().get(pk=task.pk)
     if not current.is_finished:
-        raise ValidationError("只有已销号或长期坚持的任务才能通过“回头看”重新打开。")
+        raise ValidationError(_("只有已销号或长期坚持的任务才能通过“回头看”重新打开。"))
     before = {"status": current.status, "closed_on": current.closed_on}
     current.status, current.closed_on = TaskStatus.IN_PROGRESS, None
     current.version = F("version") + 1
@@ -342,13 +343,13 @@ def _report_progress_locked(
     week = week or report_week(timezone.localdate(now))
     current = Task.objects.select_for_update().get(pk=task.pk)
     if current.status == TaskStatus.CLOSED:
-        raise ValidationError("该任务已销号,不能再报送进展。如需继续整改,请由办公室通过“回头看”重新打开。")
+        raise ValidationError(_("该任务已销号,不能再报送进展。如需继续整改,请由办公室通过“回头看”重新打开。"))
     if not current.task_units.filter(unit=unit).exists():
-        raise ValidationError(f"{unit.name}不是该任务的责任单位,不能报送。")
+        raise ValidationError(_("%(name)s不是该任务的责任单位,不能报送。") % {"name": unit.name})
     if not isinstance(percent, int) or not 0 <= percent <= 100:
-        raise ValidationError("完成率必须是0到100之间的整数。")
+        raise ValidationError(_("完成率必须是0到100之间的整数。"))
     if not text.strip():
-        raise ValidationError("请填写进展情况。")
+        raise ValidationError(_("请填写进展情况。"))
 
     report = ProgressReport.objects.filter(task=current, unit=unit, week=week).first()
     if report is None:
@@ -357,7 +358,7 @@ def _report_progress_locked(
     else:
         if expected_version is not None and report.version != expected_version:
             raise StaleEditError(
-                "本周报告已被他人修改,请查看最新内容后再提交。", code="stale"
+                _("本周报告已被他人修改,请查看最新内容后再提交。"), code="stale"
             )
         before = {"percent": report.percent, "text": report.text}
         report.version += 1
@@ -371,7 +372,7 @@ def _report_progress_locked(
         with transaction.atomic():
             report.save()
     except IntegrityError:
-        raise StaleEditError("本周报告刚被他人提交,请刷新后再修改。", code="stale") from None
+        raise StaleEditError(_("本周报告刚被他人提交,请刷新后再修改。"), code="stale") from None
     files = evidence_rows_create(task=current, unit=unit, actor=author, checked=checked,
                                  stored=stored, report=report)
     _record_field_changes(

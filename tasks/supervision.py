@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from rectify.models import User
 from rectify.roles import Role
@@ -31,7 +32,7 @@ def user_may_supervise(user: User) -> bool:
 
 def _require_supervisor(user: User) -> None:
     if not user_may_supervise(user):
-        raise PermissionDenied("只有领导小组办公室和整改督导组可以督办。")
+        raise PermissionDenied(_("只有领导小组办公室和整改督导组可以督办。"))
 
 
 @transaction.atomic
@@ -43,18 +44,18 @@ def supervision_issue(
     """Record a supervision action; a 回头看 with `reopen_task` reopens the closed task."""
     _require_supervisor(actor)
     if kind not in SupervisionKind.values:
-        raise ValidationError(f"督办方式“{kind}”无效。")
+        raise ValidationError(_("督办方式“%(kind)s”无效。") % {"kind": kind})
     if not title.strip():
-        raise ValidationError("请填写督办事由。")
+        raise ValidationError(_("请填写督办事由。"))
     today = timezone.localdate()
     issued_on = issued_on or today
     if issued_on > today:
-        raise ValidationError("督办日期不能晚于今天。")
+        raise ValidationError(_("督办日期不能晚于今天。"))
     if reopen_task:
         if kind != SupervisionKind.LOOK_BACK:
-            raise ValidationError("只有“回头看”可以重新打开已销号的任务。")
+            raise ValidationError(_("只有“回头看”可以重新打开已销号的任务。"))
         if task is None:
-            raise ValidationError("重新打开任务必须指明任务。")
+            raise ValidationError(_("重新打开任务必须指明任务。"))
     action = SupervisionAction(
         kind=kind, task=task, unit=unit, title=title.strip(), requirements=requirements.strip(),
         time_limit=time_limit, issued_on=issued_on, issued_by=actor, reopened_task=reopen_task,
@@ -78,12 +79,12 @@ def supervision_lift(
     _require_supervisor(actor)
     current = SupervisionAction.objects.select_for_update().get(pk=action.pk)
     if current.lifted_on is not None:
-        raise ValidationError("该督办事项已于%(d)s解除。", params={"d": current.lifted_on.isoformat()})
+        raise ValidationError(_("该督办事项已于%(d)s解除。"), params={"d": current.lifted_on.isoformat()})
     if not outcome.strip():
-        raise ValidationError("解除督办须填写办理结果。")
+        raise ValidationError(_("解除督办须填写办理结果。"))
     lifted_on = lifted_on or timezone.localdate()
     if lifted_on > timezone.localdate():
-        raise ValidationError("解除督办日期不能晚于今天。")
+        raise ValidationError(_("解除督办日期不能晚于今天。"))
     current.lifted_on, current.outcome = lifted_on, outcome.strip()
     current.full_clean()
     current.save(update_fields=["lifted_on", "outcome", "updated_at"])

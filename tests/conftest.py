@@ -232,3 +232,15 @@ def _dashboard_snapshots_cleared():
     snapshot_cache_clear()
     yield
     snapshot_cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _translations_compiled():
+    """`make test` compiles the catalogs first; a bare `pytest` gets them compiled here, so the
+    English pages never silently fall back to Chinese for want of a .mo file."""
+    from django.utils.translation import trans_real
+
+    from rectify.management.commands.compile_translations import translations_compile
+
+    if translations_compile():
+        trans_real._translations.clear()  # catalogs read before the .mo existed

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accountability.access import access_record, user_may_handle_cases
 from accountability.forms import DocumentForm, StageAdvanceForm, StageReturnForm
@@ -43,7 +44,7 @@ def register_login_required(requested: str = "") -> Callable:
 def require_handler(request: HttpRequest) -> None:
     """The office head may open a case but not handle it: 403, since they can see it."""
     if not user_may_handle_cases(request.user):
-        raise PermissionDenied("只有责任追究组成员可以办理责任追究问题。")
+        raise PermissionDenied(_("只有责任追究组成员可以办理责任追究问题。"))
 
 
 def error_text(exc: ValidationError) -> str:

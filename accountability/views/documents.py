@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accountability.access import access_record, case_open, cases_visible_to
@@ -22,7 +23,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     require_handler(request)
     form = DocumentForm(request.POST, request.FILES)
     if not form.is_valid():
-        return case_page(request, case, document_form=form, status=400, error="请选择要上传的文件。")
+        return case_page(request, case, document_form=form, status=400, error=_("请选择要上传的文件。"))
     d = form.cleaned_data
     try:
         document_add(case=case, actor=request.user, uploads=[DocumentUpload(d["title"], d["file"])],
@@ -43,13 +44,13 @@ def document_download(request: HttpRequest, pk: int) -> FileResponse:
         hit = CaseDocument.objects.filter(pk=pk).values_list("case_id", flat=True).first()
         access_record(request, action=CaseAccessLog.Action.DOWNLOAD, granted=False,
                       case=Case.objects.filter(pk=hit).first() if hit else None, requested=f"document:{pk}")
-        raise Http404("没有找到该页面。")
+        raise Http404(_("没有找到该页面。"))
     access_record(request, action=CaseAccessLog.Action.DOWNLOAD, granted=True, case=doc.case,
                   requested=f"document:{pk}")
     try:
         handle = doc.file.open("rb")
     except FileNotFoundError:
-        raise Http404("文件已不存在。") from None
+        raise Http404(_("文件已不存在。")) from None
     # Always an attachment, with the type we detected on upload: never rendered inline.
     response = FileResponse(handle, as_attachment=True, filename=doc.original_name or doc.file.name,
                             content_type=doc.content_type)

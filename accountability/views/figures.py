@@ -7,6 +7,7 @@ import datetime as dt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accountability.access import refuse, user_may_open_cases, user_may_see_figures
 from accountability.models import CaseAccessLog
@@ -25,7 +26,7 @@ def figures(request: HttpRequest) -> HttpResponse:
         try:
             as_of = min(dt.date.fromisoformat(raw), timezone.localdate())
         except ValueError:
-            error = "日期格式应为YYYY-MM-DD,已显示今天的数据。"
+            error = _("日期格式应为YYYY-MM-DD,已显示今天的数据。")
     return render(request, "accountability/figures.html", {
         "f": bulletin_figures(as_of=as_of), "error": error,
         "may_open_cases": user_may_open_cases(request.user),

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accountability.access import refuse, user_may_open_cases
@@ -55,14 +56,14 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(SESSION_KEY)
     if not pending or pending.get("sha256") != request.POST.get("sha256"):
         return render(request, "accountability/import.html", {
-            "form": ImportForm(), "errors": ["预览已过期或与所确认的文件不符,请重新上传。"],
+            "form": ImportForm(), "errors": [_("预览已过期或与所确认的文件不符,请重新上传。")],
         }, status=400)
     try:
         created = cases_import(actor=request.user, rows=pending["rows"])
     except ValidationError as exc:
         return render(request, "accountability/import.html", {
-            "form": ImportForm(), "errors": [error_text(exc), "未导入任何数据。"],
+            "form": ImportForm(), "errors": [error_text(exc), _("未导入任何数据。")],
         }, status=400)
     del request.session[SESSION_KEY]
-    messages.success(request, f"已导入{len(created)}个责任追究问题。")
+    messages.success(request, _("已导入%(len)s个责任追究问题。") % {"len": len(created)})
     return redirect("accountability:list")

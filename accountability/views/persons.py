@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accountability.access import access_record, case_open, cases_visible_to
@@ -24,7 +25,7 @@ def _person_open(request: HttpRequest, pk: int) -> AccountablePerson:
         hit = AccountablePerson.objects.filter(pk=pk).values_list("case_id", flat=True).first()
         access_record(request, action=CaseAccessLog.Action.CHANGE, granted=False,
                       case=Case.objects.filter(pk=hit).first() if hit else None, requested=f"person:{pk}")
-        raise Http404("没有找到该页面。")
+        raise Http404(_("没有找到该页面。"))
     access_record(request, action=CaseAccessLog.Action.CHANGE, granted=True, case=person.case,
                   requested=f"person:{pk}")
     return person

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accountability.access import (
@@ -52,7 +53,7 @@ def _review_gate(request: HttpRequest, requested: str) -> None:
     if user_may_review_publication(request.user):
         return
     if user_may_open_cases(request.user):
-        raise PermissionDenied("只有宣传报道组可以审核公开结果。")
+        raise PermissionDenied(_("只有宣传报道组可以审核公开结果。"))
     raise refuse(request, action=CaseAccessLog.Action.VIEW, requested=requested)
 
 
@@ -79,7 +80,7 @@ def _review_action(request: HttpRequest, pk: int, approve: bool) -> HttpResponse
         raise refuse(request, action=CaseAccessLog.Action.CHANGE, requested=f"publication:{pk}")
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        return _review_page(request, error="审核意见有误。", status=400, forms={pk: form})
+        return _review_page(request, error=_("审核意见有误。"), status=400, forms={pk: form})
     d = form.cleaned_data
     try:
         if approve:

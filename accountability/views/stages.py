@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accountability.access import case_open
@@ -23,7 +24,7 @@ def stage_advance(request: HttpRequest, pk: int) -> HttpResponse:
     form = StageAdvanceForm(request.POST, request.FILES)
     if not form.is_valid():
         return case_page(request, case, advance_form=form, status=400,
-                         error="请检查阶段办理表单中的错误。")
+                         error=_("请检查阶段办理表单中的错误。"))
     d = form.cleaned_data
     uploads = [DocumentUpload(d["document_title"], d["document"])] if d["document"] else []
     try:
@@ -42,9 +43,9 @@ def stage_return(request: HttpRequest, pk: int) -> HttpResponse:
     require_handler(request)
     form = StageReturnForm(request.POST, case=case)
     if not form.is_valid():
-        reason = "退回必须选择之前的阶段并说明原因。"
+        reason = _("退回必须选择之前的阶段并说明原因。")
         if "to_stage" in form.errors and request.POST.get("to_stage") in Stage.values:
-            reason = f"只能退回到“{case.get_stage_display()}”之前的阶段。"
+            reason = _("只能退回到“%(stage)s”之前的阶段。") % {"stage": case.get_stage_display()}
         return case_page(request, case, return_form=form, status=400, error=reason)
     d = form.cleaned_data
     try:

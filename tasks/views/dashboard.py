@@ -14,7 +14,6 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -87,7 +86,7 @@ def render_dashboard(
         return render_to_string(body_template, {"scope": scope, **context()}, request=request)
 
     if token:
-        key = ("html", body_template, token, get_language(),
+        key = ("html", body_template, token,
                tuple(sorted((k, tuple(v)) for k, v in request.GET.lists())))
         body = snapshot_memo(scope.snapshot, key, build)
     else:

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from rectify.roles import Role
@@ -21,8 +22,8 @@ from tasks.views.dashboard import dashboard_scope, no_plan, render_dashboard
 
 LEAGUE_PAGE_SIZE = 50
 COLUMNS = [
-    ("tasks", "任务"), ("closed", "已完成"), ("overdue", "逾期"), ("lagging", "未达序时进度"),
-    ("supervised", "督办中"), ("compliance", "按时报送率"), ("days", "平均逾期天数"),
+    ("tasks", gettext_lazy("任务")), ("closed", gettext_lazy("已完成")), ("overdue", gettext_lazy("逾期")), ("lagging", gettext_lazy("未达序时进度")),
+    ("supervised", gettext_lazy("督办中")), ("compliance", gettext_lazy("按时报送率")), ("days", gettext_lazy("平均逾期天数")),
 ]
 
 

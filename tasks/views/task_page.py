@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from tasks.extensions import ExtensionRequest
@@ -23,17 +24,17 @@ from tasks.supervision import supervision_for_task, user_may_supervise
 from tasks.workspace_selectors import task_changes, task_page_get
 
 CHANGE_FIELDS = {
-    "created": "创建", "title": "任务", "target": "整改目标", "actions": "整改措施",
-    "deadline": "整改时限(日期)", "deadline_text": "整改时限", "deadline_class": "整改类型",
-    "original_deadline": "原定时限", "status": "状态", "progress": "完成率", "leading_official": "领办领导",
-    "closed_on": "销号日期", "measure_id": "重点举措", "problem_id": "督察反馈问题", "percent": "完成率",
-    "text": "进展情况", "evidence": "佐证材料", "proposed_deadline": "延期申请", "due_on": "节点日期",
-    "done_on": "节点完成日期", "deleted": "删除",
+    "created": _("创建"), "title": _("任务"), "target": _("整改目标"), "actions": _("整改措施"),
+    "deadline": _("整改时限(日期)"), "deadline_text": _("整改时限"), "deadline_class": _("整改类型"),
+    "original_deadline": _("原定时限"), "status": _("状态"), "progress": _("完成率"), "leading_official": _("领办领导"),
+    "closed_on": _("销号日期"), "measure_id": _("重点举措"), "problem_id": _("督察反馈问题"), "percent": _("完成率"),
+    "text": _("进展情况"), "evidence": _("佐证材料"), "proposed_deadline": _("延期申请"), "due_on": _("节点日期"),
+    "done_on": _("节点完成日期"), "deleted": _("删除"),
 }
 
 
-SUBJECTS = {"task": "任务", "units": "责任单位", "report": "进展报告", "extension": "延期申请",
-            "milestone": "工期节点", "unit": "责任单位"}
+SUBJECTS = {"task": _("任务"), "units": _("责任单位"), "report": _("进展报告"), "extension": _("延期申请"),
+            "milestone": _("工期节点"), "unit": _("责任单位")}
 
 
 def _subject_label(subject: str) -> str:
@@ -68,7 +69,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         change.field_label = CHANGE_FIELDS.get(change.field, change.field)
         change.subject_label = _subject_label(change.subject)
         if change.field.startswith("unit:"):  # task_set_units: one row per unit, "name|role|person"
-            change.field_label = "单位"
+            change.field_label = _("单位")
         if change.field == "status":
             change.old, change.new = status_labels.get(change.old, change.old), status_labels.get(change.new, change.new)
     return render(request, "tasks/task_page.html", {
