@@ -1,10 +1,12 @@
-"""Uploaded documents are judged by their content, not by the name or type the browser sent."""
+"""Uploaded documents are judged by their content, not by the name or type the browser sent.
+
+Office files are unpacked by rectify/uploads.py under this register's caps (entries, size,
+compression ratio); macro-enabled ones are refused, as they are for evidence."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -12,10 +14,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from rectify.uploads import SNIFF_BYTES, ZipLimits, ZipProblem, ZipRefused, has_macros, ooxml_kind, sniff
+from rectify.uploads import zip_check as shared_zip_check
+
 # Caps for Office (zip) files: a small upload must not unpack into gigabytes.
 ZIP_MAX_ENTRIES = 2000
 ZIP_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 ZIP_MAX_RATIO = 200
+ZIP_LIMITS = ZipLimits(max_entries=ZIP_MAX_ENTRIES, max_unpacked=ZIP_MAX_UNCOMPRESSED, max_ratio=ZIP_MAX_RATIO)
 
 
 @dataclass(frozen=True)
@@ -40,49 +46,46 @@ _TYPES = {
     "xls": ("ole", "application/vnd.ms-excel"),
 }
 ALLOWED_EXTENSIONS = tuple(sorted(_TYPES))
-_OOXML_PART = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
 
 
 def upload_max_bytes() -> int:
     return int(settings.RECTIFY_ACCOUNTABILITY_UPLOAD_MAX_MB) * 1024 * 1024
 
 
-def zip_check(data: bytes, *, what: str = "文件") -> zipfile.ZipFile:
-    """Open a zip (xlsx, docx…) only after capping its entries and unpacked size."""
+# What the register says for each problem a zip can have ({what}: 文件, 工作簿…).
+_ZIP_MESSAGES = {
+    ZipProblem.NOT_A_ZIP: "{what}已损坏,无法打开。",
+    ZipProblem.CORRUPT: "{what}已损坏,无法解压。",
+    ZipProblem.TOO_MANY_ENTRIES: "{what}内部条目过多({count}个),拒绝处理。",
+    ZipProblem.TOO_BIG_UNPACKED: "{what}解压后过大,拒绝处理。",
+    ZipProblem.RATIO: "{what}的压缩比异常,拒绝处理。",
+    ZipProblem.ENCRYPTED: "{what}已加密,无法检查,拒绝处理。",
+    ZipProblem.UNSAFE_NAME: "{what}内部含有不安全的路径“{entry}”,拒绝处理。",
+    ZipProblem.XML_DTD: "{what}的内部XML含有文档类型声明(可能是XML炸弹),拒绝处理。",
+}
+
+
+def zip_check(data: bytes, *, what: str = "文件") -> list[str]:
+    """The entry names of a zip (xlsx, docx…), after unpacking it with capped entries, size and
+    ratio; refuses in Chinese."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ValidationError(f"{what}已损坏,无法打开。") from None
-    infos = archive.infolist()
-    if len(infos) > ZIP_MAX_ENTRIES:
-        raise ValidationError(f"{what}内部条目过多({len(infos)}个),拒绝处理。")
-    total = 0
-    for info in infos:
-        total += info.file_size
-        if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO:
-            raise ValidationError(f"{what}的压缩比异常,拒绝处理。")
-    if total > ZIP_MAX_UNCOMPRESSED:
-        raise ValidationError(f"{what}解压后过大,拒绝处理。")
-    return archive
+        return shared_zip_check(io.BytesIO(data), ZIP_LIMITS)
+    except ZipRefused as refused:
+        message = _ZIP_MESSAGES[refused.problem]
+        raise ValidationError(message.format(what=what, count=refused.count, entry=refused.entry)) from None
 
 
 def _detect(head: bytes, data: bytes) -> str | None:
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+    detected = sniff(head)
+    if detected in ("pdf", "png", "jpeg"):
+        return detected
+    if detected == "ole2":
         return "ole"
-    if head.startswith(b"PK\x03\x04"):
-        archive = zip_check(data)
-        names = set(archive.namelist())
-        if "[Content_Types].xml" not in names:
-            return None
-        for kind, prefix in _OOXML_PART.items():
-            if any(n.startswith(prefix) for n in names):
-                return kind
+    if detected == "zip":
+        names = zip_check(data)
+        if has_macros(names):
+            raise ValidationError("文件含有宏,不接收含宏的Office文档。")
+        return ooxml_kind(names)
     return None
 
 
@@ -102,7 +105,7 @@ def document_check(upload: UploadedFile) -> tuple[CheckedFile, bytes]:
             f"不支持的文件类型“.{extension}”;可上传:{'、'.join(ALLOWED_EXTENSIONS)}。"
         )
     expected_kind, content_type = _TYPES[extension]
-    detected = _detect(data[:16], data)
+    detected = _detect(data[:SNIFF_BYTES], data)
     if detected != expected_kind:
         raise ValidationError(f"文件内容与扩展名“.{extension}”不符,请上传真实的PDF、图片或Office文件。")
     digest = hashlib.sha256(data).hexdigest()
