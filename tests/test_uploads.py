@@ -1,5 +1,6 @@
 """The checks every file goes through (rectify/uploads.py): types by content, zip bombs by
-ratio, size and entry count, lying headers, broken zips, unsafe names and XML bombs."""
+ratio, size and entry count, lying headers, broken zips, unsafe names and XML bombs. The last
+test sends renamed programs, pages and empty files through all four doors."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import zipfile
 import zlib
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from hostile_zips import (
     BILLION_LAUGHS,
     encrypted_flag,
@@ -19,6 +22,8 @@ from hostile_zips import (
     workbook,
 )
 
+from accountability.importing import workbook_bytes_check
+from accountability.uploads import document_check
 from rectify import uploads
 from rectify.uploads import (
     ZipLimits,
@@ -31,6 +36,9 @@ from rectify.uploads import (
     zip_entries,
     zip_unpack,
 )
+from tasks.evidence import evidence_check
+from tasks.importing import LedgerFileError, ledger_import, ledger_source_open
+from tasks.models import Task
 
 MB = 1024 * 1024
 ROOMY = ZipLimits(max_entries=500, max_unpacked=50 * MB)
@@ -189,3 +197,23 @@ def test_a_dtd_outside_xml_parts_is_left_alone():
     # An SVG picture in a document may carry a DOCTYPE; nothing here parses it.
     svg = b'<?xml version="1.0"?><!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "x.dtd"><svg/>'
     zip_check(io.BytesIO(ooxml("docx", {"word/media/image1.svg": svg})), ROOMY)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["报告.pdf", "照片.jpg", "台账.xlsx"])
+@pytest.mark.parametrize("data", [EXE, HTML, b""], ids=["exe", "html", "empty"])
+def test_every_door_refuses_renamed_programs_and_pages_and_empty_files(plan, tmp_path, name, data):
+    for check in (evidence_check, document_check, workbook_bytes_check):
+        with pytest.raises(ValidationError):
+            check(SimpleUploadedFile(name, data))
+    path = tmp_path / name
+    path.write_bytes(data)
+    if data == HTML:
+        # The ledger import takes any text as csv (officials name files anyhow): it finds no
+        # ledger in a page, and writes nothing.
+        before = Task.objects.count()
+        result = ledger_import(source=ledger_source_open(path), plan=plan, dry_run=False)
+        assert not result.applied and result.errors and Task.objects.count() == before
+    else:
+        with pytest.raises(LedgerFileError):
+            ledger_source_open(path)
