@@ -1,8 +1,8 @@
 """Import of a transferred case list (移交的责任追究问题清单) from xlsx: preview, then confirm.
 
-The file is judged by its content (a zip holding a workbook, with capped entries and sizes),
-read with openpyxl in read-only mode (defusedxml is installed, so openpyxl parses the XML
-through it). Every row is checked before anything is written; errors read
+The file is judged by its content (a zip holding a workbook, unpacked and counted by
+rectify/uploads.py: capped entries, sizes and ratio, no DTD in its XML), then read with openpyxl
+in read-only mode (defusedxml is installed, so openpyxl parses the XML through it). Every row is checked before anything is written; errors read
 "第N行 列名: 原因" with N the row number in Excel. Confirming writes all rows or none.
 """
 
@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 
@@ -122,7 +123,7 @@ def workbook_bytes_check(upload: UploadedFile) -> bytes:
         raise ValidationError(f"文件超过{IMPORT_MAX_BYTES // (1024 * 1024)}MB的上限。")
     if not data.startswith(b"PK\x03\x04"):
         raise ValidationError("文件不是xlsx格式的Excel工作簿(旧版.xls请另存为.xlsx)。")
-    names = set(zip_check(data, what="工作簿").namelist())
+    names = set(zip_check(data, what=gettext("工作簿")))
     if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
         raise ValidationError("文件不是xlsx格式的Excel工作簿。")
     return data

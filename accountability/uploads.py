@@ -1,10 +1,12 @@
-"""Uploaded documents are judged by their content, not by the name or type the browser sent."""
+"""Uploaded documents are judged by their content, not by the name or type the browser sent.
+
+Office files are unpacked by rectify/uploads.py under this register's caps (entries, size,
+compression ratio); macro-enabled ones are refused, as they are for evidence."""
 
 from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -12,11 +14,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from rectify.uploads import SNIFF_BYTES, ZipLimits, ZipProblem, ZipRefused, has_macros, ooxml_kind, sniff
+from rectify.uploads import zip_check as shared_zip_check
 
 # Caps for Office (zip) files: a small upload must not unpack into gigabytes.
 ZIP_MAX_ENTRIES = 2000
 ZIP_MAX_UNCOMPRESSED = 200 * 1024 * 1024
 ZIP_MAX_RATIO = 200
+ZIP_LIMITS = ZipLimits(max_entries=ZIP_MAX_ENTRIES, max_unpacked=ZIP_MAX_UNCOMPRESSED, max_ratio=ZIP_MAX_RATIO)
 
 
 @dataclass(frozen=True)
@@ -41,50 +48,47 @@ _TYPES = {
     "xls": ("ole", "application/vnd.ms-excel"),
 }
 ALLOWED_EXTENSIONS = tuple(sorted(_TYPES))
-_OOXML_PART = {"docx": "word/", "xlsx": "xl/", "pptx": "ppt/"}
 
 
 def upload_max_bytes() -> int:
     return int(settings.RECTIFY_ACCOUNTABILITY_UPLOAD_MAX_MB) * 1024 * 1024
 
 
-def zip_check(data: bytes, *, what: str | None = None) -> zipfile.ZipFile:
-    """Open a zip (xlsx, docx…) only after capping its entries and unpacked size."""
+# What the register says for each problem a zip can have (what: 文件, 工作簿…).
+_ZIP_MESSAGES = {
+    ZipProblem.NOT_A_ZIP: gettext_lazy("%(what)s已损坏,无法打开。"),
+    ZipProblem.CORRUPT: gettext_lazy("%(what)s已损坏,无法解压。"),
+    ZipProblem.TOO_MANY_ENTRIES: gettext_lazy("%(what)s内部条目过多(%(len)s个),拒绝处理。"),
+    ZipProblem.TOO_BIG_UNPACKED: gettext_lazy("%(what)s解压后过大,拒绝处理。"),
+    ZipProblem.RATIO: gettext_lazy("%(what)s的压缩比异常,拒绝处理。"),
+    ZipProblem.ENCRYPTED: gettext_lazy("%(what)s已加密,无法检查,拒绝处理。"),
+    ZipProblem.UNSAFE_NAME: gettext_lazy("%(what)s内部含有不安全的路径“%(entry)s”,拒绝处理。"),
+    ZipProblem.XML_DTD: gettext_lazy("%(what)s的内部XML含有文档类型声明(可能是XML炸弹),拒绝处理。"),
+}
+
+
+def zip_check(data: bytes, *, what: str | None = None) -> list[str]:
+    """The entry names of a zip (xlsx, docx…), after unpacking it with capped entries, size and
+    ratio; refuses in Chinese (or the reader's language)."""
     what = what or _("文件")
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ValidationError(_("%(what)s已损坏,无法打开。") % {"what": what}) from None
-    infos = archive.infolist()
-    if len(infos) > ZIP_MAX_ENTRIES:
-        raise ValidationError(_("%(what)s内部条目过多(%(len)s个),拒绝处理。") % {"what": what, "len": len(infos)})
-    total = 0
-    for info in infos:
-        total += info.file_size
-        if info.compress_size and info.file_size / info.compress_size > ZIP_MAX_RATIO:
-            raise ValidationError(_("%(what)s的压缩比异常,拒绝处理。") % {"what": what})
-    if total > ZIP_MAX_UNCOMPRESSED:
-        raise ValidationError(_("%(what)s解压后过大,拒绝处理。") % {"what": what})
-    return archive
+        return shared_zip_check(io.BytesIO(data), ZIP_LIMITS)
+    except ZipRefused as refused:
+        message = str(_ZIP_MESSAGES[refused.problem])
+        raise ValidationError(message % {"what": what, "len": refused.count, "entry": refused.entry}) from None
 
 
 def _detect(head: bytes, data: bytes) -> str | None:
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+    detected = sniff(head)
+    if detected in ("pdf", "png", "jpeg"):
+        return detected
+    if detected == "ole2":
         return "ole"
-    if head.startswith(b"PK\x03\x04"):
-        archive = zip_check(data)
-        names = set(archive.namelist())
-        if "[Content_Types].xml" not in names:
-            return None
-        for kind, prefix in _OOXML_PART.items():
-            if any(n.startswith(prefix) for n in names):
-                return kind
+    if detected == "zip":
+        names = zip_check(data)
+        if has_macros(names):
+            raise ValidationError("文件含有宏,不接收含宏的Office文档。")
+        return ooxml_kind(names)
     return None
 
 
@@ -104,7 +108,7 @@ def document_check(upload: UploadedFile) -> tuple[CheckedFile, bytes]:
             _("不支持的文件类型“.%(extension)s”;可上传:%(names)s。") % {"extension": extension, "names": _('、').join(ALLOWED_EXTENSIONS)}
         )
     expected_kind, content_type = _TYPES[extension]
-    detected = _detect(data[:16], data)
+    detected = _detect(data[:SNIFF_BYTES], data)
     if detected != expected_kind:
         raise ValidationError(_("文件内容与扩展名“.%(extension)s”不符,请上传真实的PDF、图片或Office文件。") % {"extension": extension})
     digest = hashlib.sha256(data).hexdigest()

@@ -2,8 +2,10 @@
 
 The type comes from the file's first bytes (magic numbers), never from its name or the
 browser's Content-Type; the name's extension must agree with the content. Office files are
-zip archives: they are unpacked in a stream and refused past a size limit (archive bombs),
-and macro-enabled ones are refused. Storage writes happen outside database transactions;
+zip archives, checked by rectify/uploads.py: unpacked in a stream and refused past a size
+limit or entry count (archive bombs), when a header lies, when a name climbs out of the
+package, when encrypted, or when an XML part declares a DTD (XML bombs); macro-enabled ones
+are refused here. Storage writes happen outside database transactions;
 `evidence_files_discard` removes them again when the database write fails.
 """
 
@@ -14,7 +16,6 @@ import posixpath
 import re
 import unicodedata
 import uuid
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -26,11 +27,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rectify.models import User
+from rectify.uploads import (
+    CONTENT_TYPES_PART,
+    SNIFF_BYTES,
+    ZipLimits,
+    ZipProblem,
+    ZipRefused,
+    has_macros,
+    ooxml_kind,
+    sniff,
+    zip_entries,
+    zip_unpack,
+)
 from tasks.models import Evidence, ProgressReport, SignoffStep, Task, Unit
 
 _CHUNK = 64 * 1024
 _MAX_ZIP_ENTRIES = 5000
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 # kind, MIME type, the extension it is stored with, the extensions a name may carry.
 _IMAGE_TYPES = {
@@ -41,9 +53,9 @@ _IMAGE_TYPES = {
     "pdf": (Evidence.Kind.PDF, "application/pdf", "pdf", {"pdf"}),
 }
 _OOXML = {
-    "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
-    "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
-    "ppt/": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"),
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
 }
 _OLE2_TYPES = {
     "doc": "application/msword",
@@ -51,7 +63,7 @@ _OLE2_TYPES = {
     "ppt": "application/vnd.ms-powerpoint",
 }
 ALLOWED_EXTENSIONS = sorted(
-    {e for *_, names in _IMAGE_TYPES.values() for e in names} | {e for _, e in _OOXML.values()}
+    {e for *_, names in _IMAGE_TYPES.values() for e in names} | set(_OOXML)
     | set(_OLE2_TYPES)
 )
 
@@ -82,57 +94,39 @@ def _name_extension(name: str) -> str:
     return ext.lower() if dot else ""
 
 
-def _sniff(head: bytes) -> str | None:
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head.startswith(b"%PDF-"):
-        return "pdf"
-    if head.startswith(b"PK\x03\x04"):
-        return "zip"
-    if head.startswith(_OLE2):
-        return "ole2"
-    return None
+def _zip_message(refused: ZipRefused, name: str) -> str:
+    if refused.problem == ZipProblem.TOO_MANY_ENTRIES:
+        return _("文件“%(name)s”包含的条目过多,疑似压缩炸弹,已拒收。") % {"name": name}
+    if refused.problem in (ZipProblem.TOO_BIG_UNPACKED, ZipProblem.RATIO):
+        return _("文件“%(name)s”解压后超过%(mb)s MB,疑似压缩炸弹,已拒收。") % {
+            "name": name, "mb": settings.RECTIFY_EVIDENCE_MAX_UNPACKED // (1024 * 1024)}
+    if refused.problem == ZipProblem.ENCRYPTED:
+        return _("文件“%(name)s”已加密,无法检查,已拒收。") % {"name": name}
+    if refused.problem == ZipProblem.UNSAFE_NAME:
+        return _("文件“%(name)s”内部含有不安全的路径“%(entry)s”,已拒收。") % {"name": name, "entry": refused.entry}
+    if refused.problem == ZipProblem.XML_DTD:
+        return _("文件“%(name)s”的内部XML含有文档类型声明(可能是XML炸弹),已拒收。") % {"name": name}
+    return _("文件“%(name)s”已损坏,无法读取。") % {"name": name}
 
 
 def _ooxml_type(upload: UploadedFile, name: str) -> tuple[str, str]:
     """The MIME type and extension of an Office Open XML file, after unpacking it safely."""
-    limit = settings.RECTIFY_EVIDENCE_MAX_UNPACKED
-    upload.seek(0)
+    limits = ZipLimits(max_entries=_MAX_ZIP_ENTRIES, max_unpacked=settings.RECTIFY_EVIDENCE_MAX_UNPACKED)
     try:
-        with zipfile.ZipFile(upload) as archive:
-            entries = archive.infolist()
-            if len(entries) > _MAX_ZIP_ENTRIES:
-                raise ValidationError(_("文件“%(name)s”包含的条目过多,疑似压缩炸弹,已拒收。") % {"name": name})
-            names = [e.filename for e in entries]
-            if "[Content_Types].xml" not in names:
-                raise ValidationError(_("文件“%(name)s”是压缩包而不是Office文档,已拒收。") % {"name": name})
-            if any(n.lower().endswith("vbaproject.bin") for n in names):
-                raise ValidationError(_("文件“%(name)s”含有宏,不接收含宏的Office文档。") % {"name": name})
-            total = 0
-            for entry in entries:
-                if entry.flag_bits & 0x1:
-                    raise ValidationError(_("文件“%(name)s”已加密,无法检查,已拒收。") % {"name": name})
-                # Count what really comes out, not what the header claims.
-                with archive.open(entry) as member:
-                    while chunk := member.read(_CHUNK):
-                        total += len(chunk)
-                        if total > limit:
-                            raise ValidationError(
-                                _("文件“%(name)s”解压后超过%(mb)s MB,疑似压缩炸弹,已拒收。")
-                                % {"name": name, "mb": limit // (1024 * 1024)}
-                            )
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError):
-        raise ValidationError(_("文件“%(name)s”已损坏,无法读取。") % {"name": name}) from None
-    for prefix, (mime, ext) in _OOXML.items():
-        if any(n.startswith(prefix) for n in names):
-            return mime, ext
-    raise ValidationError(_("文件“%(name)s”不是可识别的Office文档,已拒收。") % {"name": name})
+        entries = zip_entries(upload, limits)
+        names = [e.filename for e in entries]
+        if CONTENT_TYPES_PART not in names:
+            raise ValidationError(_("文件“%(name)s”是压缩包而不是Office文档,已拒收。") % {"name": name})
+        if has_macros(names):
+            raise ValidationError(_("文件“%(name)s”含有宏,不接收含宏的Office文档。") % {"name": name})
+        for _entry in zip_unpack(upload, entries, limits):
+            pass
+    except ZipRefused as refused:
+        raise ValidationError(_zip_message(refused, name)) from None
+    kind = ooxml_kind(names)
+    if kind is None:
+        raise ValidationError(_("文件“%(name)s”不是可识别的Office文档,已拒收。") % {"name": name})
+    return _OOXML[kind], kind
 
 
 def evidence_check(upload: UploadedFile) -> CheckedUpload:
@@ -147,8 +141,7 @@ def evidence_check(upload: UploadedFile) -> CheckedUpload:
             _("文件“%(name)s”超过大小上限(%(mb)s MB)。") % {"name": name, "mb": limit // (1024 * 1024)}
         )
     upload.seek(0)
-    head = upload.read(16)
-    sniffed = _sniff(head)
+    sniffed = sniff(upload.read(SNIFF_BYTES))
     name_ext = _name_extension(name)
     if sniffed in _IMAGE_TYPES:
         kind, mime, ext, names = _IMAGE_TYPES[sniffed]

@@ -19,7 +19,6 @@ import hashlib
 import re
 import unicodedata
 import zipfile
-import zlib
 from array import array
 from collections import Counter
 from collections.abc import Iterator
@@ -36,6 +35,16 @@ from django.db.models import Model
 from django.utils import timezone
 
 from rectify.models import User
+from rectify.uploads import (
+    CONTENT_TYPES_PART,
+    SNIFF_BYTES,
+    ZipLimits,
+    ZipProblem,
+    ZipRefused,
+    sniff,
+    zip_entries,
+    zip_unpack,
+)
 from tasks.deadlines import DeadlineError, format_deadline, parse_deadline
 from tasks.models import DeadlineClass, Plan, Region, Task, TaskChange, TaskUnit, Unit, UnitAlias
 from tasks.services import _display as change_display
@@ -400,49 +409,54 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _zip_message(refused: ZipRefused, count_cap: int, cap: int) -> str:
+    match refused.problem:
+        case ZipProblem.NOT_A_ZIP:
+            return "文件损坏:不是有效的xlsx(zip)文件。"
+        case ZipProblem.TOO_MANY_ENTRIES:
+            return f"xlsx文件包含{refused.count}个内部文件,超过上限{count_cap}个,拒绝打开。"
+        case ZipProblem.TOO_BIG_UNPACKED | ZipProblem.RATIO:
+            return f"xlsx文件解压后超过{cap // (1024 * 1024)}MB,拒绝打开。"
+        case ZipProblem.ENCRYPTED:
+            return "xlsx文件内部已加密,无法检查:请在Excel中取消加密后另存为.xlsx再导入。"
+        case ZipProblem.UNSAFE_NAME:
+            return f"xlsx文件内部含有不安全的路径“{refused.entry}”,拒绝打开。"
+        case ZipProblem.XML_DTD:
+            return f"xlsx文件含有不安全的XML(“{refused.entry}”中有文档类型声明,可能是XML炸弹),拒绝导入。"
+    return f"文件损坏,无法解压:{refused.detail}"
+
+
+def _is_sheet(name: str) -> bool:
+    return name.startswith("xl/worksheets/") and name.endswith(".xml")
+
+
 def _scan_zip(path: Path) -> dict[str, SheetScan]:
-    """Check an xlsx before openpyxl sees it: entry count, real uncompressed size, structure."""
+    """Check an xlsx before openpyxl sees it: entry count, real uncompressed size, structure,
+    no DTD in its XML (rectify.uploads); note the sheets' formulas and merged cells on the way."""
+    limits = ZipLimits(max_entries=max_zip_entries(), max_unpacked=max_uncompressed_bytes())
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
+        with path.open("rb") as fh:
+            infos = zip_entries(fh, limits)
+            names = {info.filename for info in infos}
+            if CONTENT_TYPES_PART not in names or "xl/workbook.xml" not in names:
+                raise LedgerFileError("不是有效的xlsx文件:缺少[Content_Types].xml或工作簿。请用Excel另存为.xlsx后再导入。")
+            sheets = {name: SheetScan() for name in names if _is_sheet(name)}
+            current, tail = "", b""
+            for info, chunk in zip_unpack(fh, infos, limits, chunk_size=1 << 20):
+                scan = sheets.get(info.filename)
+                if scan is None:
+                    continue
+                if info.filename != current:
+                    current, tail = info.filename, b""
+                window = tail + chunk
+                if not scan.has_formulas and _FORMULA_TAG.search(window):
+                    scan.has_formulas = True
+                scan.merges.update((a.decode(), b.decode()) for a, b in _MERGE_TAG.findall(window))
+                tail = chunk[-200:]
+    except ZipRefused as refused:
+        raise LedgerFileError(_zip_message(refused, limits.max_entries, limits.max_unpacked)) from None
+    except OSError:
         raise LedgerFileError("文件损坏:不是有效的xlsx(zip)文件。") from None
-    cap = max_uncompressed_bytes()
-    sheets: dict[str, SheetScan] = {}
-    with archive:
-        infos = archive.infolist()
-        if len(infos) > max_zip_entries():
-            raise LedgerFileError(f"xlsx文件包含{len(infos)}个内部文件,超过上限{max_zip_entries()}个,拒绝打开。")
-        names = {info.filename for info in infos}
-        if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-            raise LedgerFileError("不是有效的xlsx文件:缺少[Content_Types].xml或工作簿。请用Excel另存为.xlsx后再导入。")
-        if sum(info.file_size for info in infos) > cap:
-            raise LedgerFileError(f"xlsx文件解压后超过{cap // (1024 * 1024)}MB,拒绝打开。")
-        total = 0
-        try:
-            for info in infos:
-                is_sheet = info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
-                scan = SheetScan()
-                tail = b""
-                # Headers can lie about sizes: count what really comes out, and stop early.
-                with archive.open(info) as fh:
-                    for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                        total += len(chunk)
-                        if total > cap:
-                            raise LedgerFileError(
-                                f"xlsx文件解压后超过{cap // (1024 * 1024)}MB,拒绝打开。"
-                            )
-                        if is_sheet:
-                            window = tail + chunk
-                            if not scan.has_formulas and _FORMULA_TAG.search(window):
-                                scan.has_formulas = True
-                            scan.merges.update(
-                                (a.decode(), b.decode()) for a, b in _MERGE_TAG.findall(window)
-                            )
-                            tail = chunk[-200:]
-                if is_sheet:
-                    sheets[info.filename] = scan
-        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError) as exc:
-            raise LedgerFileError(f"文件损坏,无法解压:{exc}") from None
     return sheets
 
 
@@ -472,12 +486,13 @@ def ledger_source_open(path: Path | str, *, name: str | None = None) -> LedgerSo
     if size > max_upload_bytes():
         raise LedgerFileError(f"文件大小{size / 1048576:.1f}MB,超过上限{max_upload_bytes() // 1048576}MB。")
     with path.open("rb") as fh:
-        head = fh.read(8)
+        head = fh.read(SNIFF_BYTES)
     source = LedgerSource(path=path, name=name or path.name, kind="", sha256=_sha256(path), size=size)
-    if head.startswith(b"PK\x03\x04"):
+    sniffed = sniff(head)
+    if sniffed == "zip":
         source.kind = "xlsx"
         source.sheets = _scan_zip(path)
-    elif head.startswith(b"\xd0\xcf\x11\xe0"):
+    elif sniffed == "ole2":
         raise LedgerFileError("这是旧版.xls文件:请在Excel中另存为.xlsx后再导入。")
     elif head.startswith(b"PK"):
         raise LedgerFileError("不是有效的xlsx文件。")
@@ -804,7 +819,8 @@ class LedgerImporter:
         try:
             return self._run()
         except _UNREADABLE as exc:
-            # defusedxml refuses DTDs and entities (XML bombs); openpyxl raises on broken parts.
+            # _scan_zip refused DTDs already; defusedxml (entities) is the second line against
+            # XML bombs, and openpyxl raises on broken parts.
             raise LedgerFileError(f"xlsx文件内容损坏或含有不安全的XML,拒绝导入({exc.__class__.__name__})。") from None
 
     def _run(self) -> LedgerImportResult:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from tasks.evidence import evidence_check
 from tasks.models import Evidence, ProgressReport, Task, TaskChange
 from tasks.services import task_report_progress
+from tests.hostile_zips import BILLION_LAUGHS, header_lies, ooxml, with_names
 from tests.workspace_files import docx_bomb, docx_bytes, exe_as_jpeg, pdf, png, png_bytes, upload
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_storage")]
@@ -52,6 +53,20 @@ def test_archive_bomb_is_counted_by_what_really_unpacks(settings):
     with pytest.raises(ValidationError, match="疑似压缩炸弹"):
         evidence_check(bomb)
     evidence_check(docx_bomb(100 * 1024))  # a normal document with an image passes
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    # Each of these was accepted before the shared check (rectify/uploads.py).
+    (with_names("../../../etc/cron.d/x.xml"), "不安全的路径“../../../etc/cron.d/x.xml”"),
+    (ooxml("docx", {"word/document.xml": BILLION_LAUGHS + "<w>&lol9;</w>"}), "文档类型声明"),
+    (header_lies(ooxml("docx", {"word/a.xml": "x" * 1000}), "word/a.xml", file_size=300 * 1024 * 1024),
+     "疑似压缩炸弹"),
+    (header_lies(ooxml("docx", {"word/a.xml": "x" * 1000}), "word/a.xml", file_size=2000), "已损坏"),
+])
+def test_office_files_with_unsafe_names_xml_bombs_or_lying_headers_are_refused(data, message):
+    with pytest.raises(ValidationError) as info:
+        evidence_check(upload("报告.docx", data))
+    assert message in " ".join(info.value.messages)
 
 
 def test_refused_report_stores_no_file_and_no_row(plan, taiyuan_liaison, evidence_storage):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import pytest
+from hostile_zips import encrypted_flag, header_lies, laughing_workbook
 from openpyxl import Workbook
 
 from tasks.importing import (
@@ -300,6 +302,36 @@ def test_zip_bombs_and_big_files_are_refused_before_opening(plan, tmp_path, sett
     path.write_bytes(b"a" * 200)
     with pytest.raises(LedgerFileError, match="超过上限"):
         ledger_source_open(path)
+
+
+def test_unsafe_workbooks_are_refused_in_chinese_before_openpyxl_and_nothing_is_written(plan, tmp_path):
+    good = xlsx([["序号", "问题", "牵头单位", "整改时限"], [61, "甲", "省环保厅", "年内"]])
+    sheet = "xl/worksheets/sheet1.xml"
+    real_size = zipfile.ZipFile(io.BytesIO(good)).getinfo(sheet).file_size
+    unsafe_name = io.BytesIO()
+    with zipfile.ZipFile(unsafe_name, "w") as zf:
+        for info in zipfile.ZipFile(io.BytesIO(good)).infolist():
+            zf.writestr(info, zipfile.ZipFile(io.BytesIO(good)).read(info))
+        zf.writestr("../../../etc/cron.d/x.xml", "<a/>")
+    cases = [
+        # An XML bomb used to reach openpyxl (and defusedxml); now it stops at the door.
+        (laughing_workbook(), "含有不安全的XML(“xl/worksheets/sheet1.xml”中有文档类型声明"),
+        (unsafe_name.getvalue(), "不安全的路径“../../../etc/cron.d/x.xml”"),  # was accepted
+        # These were refused with Python's English exception text in the message.
+        (encrypted_flag(good, sheet), "xlsx文件内部已加密"),
+        (header_lies(good, sheet, file_size=real_size + 1), "文件损坏,无法解压:内部文件“xl/worksheets/sheet1.xml”"),
+    ]
+    before = (Task.objects.count(), history_count())
+    for data, message in cases:
+        path = tmp_path / "ledger.xlsx"
+        path.write_bytes(data)
+        with pytest.raises(LedgerFileError, match=re.escape(message)) as info:
+            ledger_source_open(path)
+        assert not re.search(r"File|Bad|CRC|password|Error", str(info.value))  # no Python English
+        with pytest.raises(LedgerFileError):
+            run(plan, data, dry_run=False)
+    assert (Task.objects.count(), history_count()) == before
+    assert run(plan, good, dry_run=False).applied
 
 
 def test_import_queries_do_not_grow_with_rows(plan, django_assert_max_num_queries):

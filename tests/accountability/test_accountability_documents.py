@@ -12,6 +12,7 @@ from acc_helpers import PDF, PNG, docx_bytes, upload
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
+from hostile_zips import BILLION_LAUGHS, encrypted_flag, header_lies, ooxml, with_names
 
 from accountability.models import CaseDocument
 from accountability.services import DocumentUpload, document_add
@@ -70,6 +71,25 @@ def test_a_zip_bomb_is_refused(case, acc_officer):
         z.writestr("word/document.xml", b"\x00" * (5 * 1024 * 1024))
     with pytest.raises(ValidationError, match="压缩比异常"):
         add(case, acc_officer, "决定.docx", out.getvalue())
+
+
+def _five_mb_document() -> bytes:
+    return ooxml("docx", {"word/media/filler.bin": b"\x00" * (5 * 1024 * 1024)})
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    # Each of these was kept before: the sizes came from the headers and nothing was unpacked.
+    (header_lies(_five_mb_document(), "word/media/filler.bin", file_size=1000), "压缩比异常"),
+    (header_lies(ooxml("docx", {"word/a.xml": "x" * 1000}), "word/a.xml", file_size=900), "已损坏"),
+    (encrypted_flag(ooxml("docx"), "word/document.xml"), "已加密"),
+    (ooxml("docx", {"word/vbaProject.bin": b"x"}), "含有宏"),
+    (ooxml("docx", {"word/document.xml": BILLION_LAUGHS + "<w>&lol9;</w>"}), "文档类型声明"),
+    (with_names("../../../etc/cron.d/x.xml"), "不安全的路径"),
+])
+def test_office_files_are_unpacked_and_checked_not_judged_by_their_headers(case, acc_officer, data, message):
+    with pytest.raises(ValidationError, match=message):
+        add(case, acc_officer, "决定.docx", data)
+    assert not CaseDocument.objects.exists()
 
 
 @override_settings(RECTIFY_ACCOUNTABILITY_UPLOAD_MAX_MB=1)

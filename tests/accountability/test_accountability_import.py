@@ -13,6 +13,7 @@ from acc_helpers import PDF
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from hostile_zips import encrypted_flag, header_lies, laughing_workbook
 from openpyxl import Workbook
 
 from accountability.importing import cases_import, import_parse, workbook_bytes_check
@@ -115,6 +116,19 @@ def test_zip_caps(plan):
             z.writestr(f"xl/x{i}.xml", "")
     with pytest.raises(ValidationError, match="条目过多"):
         workbook_bytes_check(as_upload(out.getvalue()))
+
+
+def test_workbooks_are_unpacked_and_checked_before_openpyxl_sees_them(plan):
+    good = xlsx(GOOD)
+    sheet = "xl/worksheets/sheet1.xml"
+    real_size = zipfile.ZipFile(io.BytesIO(good)).getinfo(sheet).file_size
+    with pytest.raises(ValidationError, match="工作簿已损坏,无法解压"):
+        workbook_bytes_check(as_upload(header_lies(good, sheet, file_size=real_size - 1)))
+    with pytest.raises(ValidationError, match="工作簿的内部XML含有文档类型声明"):
+        workbook_bytes_check(as_upload(laughing_workbook()))
+    with pytest.raises(ValidationError, match="工作簿已加密"):
+        workbook_bytes_check(as_upload(encrypted_flag(good, sheet)))
+    assert workbook_bytes_check(as_upload(good)) == good
 
 
 def test_all_or_nothing_when_the_register_changed_since_the_preview(plan, acc_officer):
