@@ -40,7 +40,7 @@ def _save(request: HttpRequest, case: Case, person: AccountablePerson | None) ->
     if person is not None:
         initial |= {f: getattr(person, f) for f in ("name", "position", "rank", "unit_name", "outcome",
                                                     "decided_on", "deciding_body")}
-    form = PersonForm(request.POST or None, initial=initial)
+    form = PersonForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method != "POST":
         return _person_form_page(request, case, form, person)
     if not form.is_valid():
