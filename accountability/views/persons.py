@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accountability.access import access_record, case_open, cases_visible_to
-from accountability.forms import PersonForm
+from accountability.forms import PersonForm, VersionedForm
 from accountability.models import AccountablePerson, Case, CaseAccessLog
 from accountability.services import person_delete, person_save
 
@@ -75,10 +75,11 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def person_remove(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person_open(request, pk)
     require_handler(request)
-    version = request.POST.get("version")
+    posted = VersionedForm(request.POST)  # "²".isdigit() is True, and int() refuses it
     try:
-        person_delete(person=person, actor=request.user,
-                      expected_version=int(version) if version and version.isdigit() else None)
+        if not posted.is_valid():
+            raise ValidationError(posted.non_field_errors())
+        person_delete(person=person, actor=request.user, expected_version=posted.cleaned_data["version"])
     except ValidationError as exc:
         form = PersonForm(initial={f: getattr(person, f) for f in ("name", "position", "rank", "unit_name",
                                                                   "outcome", "decided_on", "deciding_body")}
