@@ -182,3 +182,13 @@ def test_refused_upload_from_a_stale_page_leaves_no_file(client, acc_officer, ca
     assert response.status_code == 400 and "已被他人办理" in response.content.decode()
     assert not [p for p in (tmp_path / "media").rglob("*") if p.is_file()]
     assert not case.documents.exists()
+
+
+def test_login_with_a_300_character_username(client, taiyuan_liaison):
+    # Django's login form does not enforce the username's max_length; django-axes stored the
+    # failed name in a 255-character column and PostgreSQL refused it (a 500).
+    from axes.models import AccessAttempt
+
+    response = client.post(reverse("login"), {"username": "字" * 300, "password": "x"})
+    assert response.status_code == 200 and "用户名或密码不正确" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
