@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accountability.models import CaseSource, Outcome, PublicField, Rank, Stage
 from accountability.resolve import RegionResolver, UnitResolver, tasks_resolve
+from rectify.forms import HiddenErrorsShownForm, VersionField
 from tasks.models import Region
 from tasks.selectors import plan_current
 
@@ -24,8 +25,8 @@ def _today():
     return timezone.localdate()
 
 
-class VersionedForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+class VersionedForm(HiddenErrorsShownForm):
+    version = VersionField(required=False)
 
 
 class CaseFilterForm(forms.Form):
@@ -44,7 +45,7 @@ class CaseFilterForm(forms.Form):
         )
 
 
-class CaseForm(forms.Form):
+class CaseForm(HiddenErrorsShownForm):
     reference = forms.CharField(label=_("问题编号"), max_length=60,
                                 help_text=_("如:移交问题清单第3项"))
     source = forms.ChoiceField(label=_("来源"), choices=CaseSource.choices)
@@ -79,7 +80,7 @@ class CaseForm(forms.Form):
 class CaseEditForm(CaseForm):
     """The description of a registered case; reference, source and date stay as registered."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = VersionField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

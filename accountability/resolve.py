@@ -80,7 +80,8 @@ def tasks_resolve(raw: str, *, plan: Plan | None) -> list[Task]:
     numbers: list[int] = []
     for part in split_names(raw.replace(" ", "、")):
         digits = part.removeprefix("任务").removesuffix("号")
-        if not digits.isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() refuses; "１２" is fine.
+        if not digits.isdecimal() or len(digits) > 9:
             raise ValidationError(_("任务序号“%(part)s”不是数字") % {"part": part})
         numbers.append(int(digits))
     if not numbers:

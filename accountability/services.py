@@ -91,11 +91,13 @@ class _StoredFile:
     original_name: str
     checked: CheckedFile
     name: str
+    created: bool  # written by this upload, not already there for another document
 
 
 def _store_files(uploads: Iterable[DocumentUpload]) -> list[_StoredFile]:
-    """Check every file first, then write them. Names are their SHA-256, so a file left
-    behind by a transaction that later fails is harmless and a re-upload reuses it."""
+    """Check every file first, then write them (outside the transaction: storage may be slow).
+    Names are their SHA-256, so a re-upload reuses the file; `_discard_files` removes what a
+    refused write left behind."""
     checked: list[tuple[DocumentUpload, CheckedFile, bytes]] = []
     for upload in uploads:
         try:
@@ -106,11 +108,20 @@ def _store_files(uploads: Iterable[DocumentUpload]) -> list[_StoredFile]:
     stored = []
     for upload, facts, data in checked:
         name = f"accountability/{facts.sha256[:2]}/{facts.sha256}.{facts.extension}"
-        if not default_storage.exists(name):
+        created = not default_storage.exists(name)
+        if created:
             name = default_storage.save(name, ContentFile(data))
         title = (upload.title or "").strip() or (upload.file.name or "材料")
-        stored.append(_StoredFile(title[:200], (upload.file.name or "")[:255], facts, name))
+        stored.append(_StoredFile(title[:200], (upload.file.name or "")[:255], facts, name, created))
     return stored
+
+
+def _discard_files(files: Sequence[_StoredFile]) -> None:
+    """The files this upload wrote, after the database refused it (a stale page, a skipped
+    stage): nothing of a refused upload stays, unless a document has come to use the file."""
+    for f in files:
+        if f.created and not CaseDocument.objects.filter(file=f.name).exists():
+            default_storage.delete(f.name)
 
 
 def _documents_create(
@@ -137,10 +148,14 @@ def document_add(
     if not uploads:
         raise ValidationError(_("请选择要上传的文件。"))
     files = _store_files(uploads)
-    with transaction.atomic():
-        current = _lock(case, expected_version)
-        docs = _documents_create(case=current, actor=actor, files=files, record=None)
-        _bump(current, case)
+    try:
+        with transaction.atomic():
+            current = _lock(case, expected_version)
+            docs = _documents_create(case=current, actor=actor, files=files, record=None)
+            _bump(current, case)
+    except Exception:
+        _discard_files(files)
+        raise
     return docs
 
 
@@ -275,17 +290,21 @@ def case_advance(
     """Move a case one stage forward, with the stage's date, note and documents."""
     _advance_check(case, actor, to_stage, on)
     files = _store_files(documents)  # outside the transaction: see _store_files
-    with transaction.atomic():
-        current = _lock(case, expected_version)
-        _advance_check(current, actor, to_stage, on)  # again, under the row lock
-        record = StageRecord.objects.create(
-            case=current, kind=StageRecord.Kind.ADVANCED, from_stage=current.stage, stage=to_stage,
-            on=on, handler=actor, note=note.strip(),
-        )
-        current.stage, current.stage_entered_on = to_stage, on
-        current.save(update_fields=["stage", "stage_entered_on", "updated_at"])
-        _documents_create(case=current, actor=actor, files=files, record=record)
-        _bump(current, case)
+    try:
+        with transaction.atomic():
+            current = _lock(case, expected_version)
+            _advance_check(current, actor, to_stage, on)  # again, under the row lock
+            record = StageRecord.objects.create(
+                case=current, kind=StageRecord.Kind.ADVANCED, from_stage=current.stage, stage=to_stage,
+                on=on, handler=actor, note=note.strip(),
+            )
+            current.stage, current.stage_entered_on = to_stage, on
+            current.save(update_fields=["stage", "stage_entered_on", "updated_at"])
+            _documents_create(case=current, actor=actor, files=files, record=record)
+            _bump(current, case)
+    except Exception:
+        _discard_files(files)
+        raise
     return record
 
 

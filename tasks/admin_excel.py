@@ -137,7 +137,8 @@ class LedgerExcelAdminMixin:
         if not user_may_import(request.user):
             raise PermissionDenied
         current = plan_current()
-        form = LedgerImportForm(request.POST or None, request.FILES or None,
+        posted = request.method == "POST"  # an empty POST is a bound, invalid form
+        form = LedgerImportForm(request.POST if posted else None, request.FILES if posted else None,
                                 initial={"plan": current.pk if current else None})
         if request.method == "POST" and form.is_valid():
             plan: Plan = form.cleaned_data["plan"]

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from django import forms
 from django.core.paginator import Page, Paginator
+from django.core.validators import slug_re
 from django.db.models import Count, IntegerField, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -1025,9 +1026,10 @@ def ledger_rows(*, page: Page) -> list[LedgerRow]:
 def plan_for(params: Mapping[str, Any]) -> Plan | None:
     """The plan shown: ?plan=<code> if it exists, else the latest one."""
     plans = plans_with_fingerprint()
-    code = params.get("plan")
-    if code:
-        plan = plans.filter(code=str(code)[:40]).first()
+    code = str(params.get("plan") or "")
+    # Plan codes are slugs; anything else (a NUL character would crash PostgreSQL) names no plan.
+    if code and len(code) <= 40 and slug_re.fullmatch(code):
+        plan = plans.filter(code=code).first()
         if plan is not None:
             return plan
     return plans.order_by("-issued_on", "-id").first()

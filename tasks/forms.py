@@ -5,10 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from rectify.forms import HiddenErrorsShownForm, VersionField
+
 TEXT_MAX = 5000
 
 
-class ProgressReportForm(forms.Form):
+class ProgressReportForm(HiddenErrorsShownForm):
     percent = forms.IntegerField(
         label=_("完成率(%)"), min_value=0, max_value=100,
         error_messages={"required": _("请填写完成率。"), "invalid": _("完成率必须是整数。"),
@@ -20,25 +22,23 @@ class ProgressReportForm(forms.Form):
         error_messages={"required": _("请填写进展情况。"),
                         "max_length": _("进展情况不能超过%(limit_value)d字。")},
     )
-    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    version = VersionField(required=False)
 
 
-class SignoffApplyForm(forms.Form):
+class SignoffApplyForm(HiddenErrorsShownForm):
     comment = forms.CharField(
         label=_("申请说明"), max_length=TEXT_MAX, required=False, widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"max_length": _("说明不能超过%(limit_value)d字。")},
     )
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = VersionField()
 
 
-class SignoffDecisionForm(forms.Form):
+class SignoffDecisionForm(HiddenErrorsShownForm):
     comment = forms.CharField(
         label=_("意见"), max_length=TEXT_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"max_length": _("意见不能超过%(limit_value)d字。")},
     )
-    version = forms.IntegerField(
-        widget=forms.HiddenInput, error_messages={"required": _("页面已过期,请刷新后再提交。")}
-    )
+    version = VersionField()
 
 
 class SignoffVerifyForm(SignoffDecisionForm):

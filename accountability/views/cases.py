@@ -94,7 +94,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     if not user_may_open_cases(request.user):
         raise refuse(request, action=CaseAccessLog.Action.CHANGE, requested="case:new")
     require_handler(request)
-    form = CaseForm(request.POST or None)
+    form = CaseForm(request.POST if request.method == "POST" else None)
     error, status = "", 200
     if request.method == "POST":
         status = 400
@@ -132,7 +132,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "units": "、".join(u.name for u in case.units.all()),
         "task_numbers": "、".join(str(t.number) for t in case.tasks.all()),
     }
-    form = CaseEditForm(request.POST or None, initial=initial)
+    form = CaseEditForm(request.POST if request.method == "POST" else None, initial=initial)
     error, status = "", 200
     if request.method == "POST":
         status = 400

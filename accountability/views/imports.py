@@ -28,7 +28,8 @@ def _gate(request: HttpRequest) -> None:
 @register_login_required("import")
 def import_upload(request: HttpRequest) -> HttpResponse:
     _gate(request)
-    form = ImportForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"  # an empty POST is a bound, invalid form
+    form = ImportForm(request.POST if posted else None, request.FILES if posted else None)
     context: dict = {"form": form}
     status = 200
     if request.method == "POST":

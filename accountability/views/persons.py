@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accountability.access import access_record, case_open, cases_visible_to
-from accountability.forms import PersonForm
+from accountability.forms import PersonForm, VersionedForm
 from accountability.models import AccountablePerson, Case, CaseAccessLog
 from accountability.services import person_delete, person_save
 
@@ -41,7 +41,7 @@ def _save(request: HttpRequest, case: Case, person: AccountablePerson | None) ->
     if person is not None:
         initial |= {f: getattr(person, f) for f in ("name", "position", "rank", "unit_name", "outcome",
                                                     "decided_on", "deciding_body")}
-    form = PersonForm(request.POST or None, initial=initial)
+    form = PersonForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method != "POST":
         return _person_form_page(request, case, form, person)
     if not form.is_valid():
@@ -76,10 +76,11 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def person_remove(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person_open(request, pk)
     require_handler(request)
-    version = request.POST.get("version")
+    posted = VersionedForm(request.POST)  # "²".isdigit() is True, and int() refuses it
     try:
-        person_delete(person=person, actor=request.user,
-                      expected_version=int(version) if version and version.isdigit() else None)
+        if not posted.is_valid():
+            raise ValidationError(posted.non_field_errors())
+        person_delete(person=person, actor=request.user, expected_version=posted.cleaned_data["version"])
     except ValidationError as exc:
         form = PersonForm(initial={f: getattr(person, f) for f in ("name", "position", "rank", "unit_name",
                                                                   "outcome", "decided_on", "deciding_body")}

@@ -30,7 +30,7 @@ def public_result_edit(request: HttpRequest, pk: int) -> HttpResponse:
     initial = {"version": case.version}
     if result is not None:
         initial |= {"summary": result.summary, "released_fields": result.released_fields}
-    form = PublicResultForm(request.POST or None, initial=initial)
+    form = PublicResultForm(request.POST if request.method == "POST" else None, initial=initial)
     error, status = "", 200
     if request.method == "POST":
         status = 400

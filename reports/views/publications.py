@@ -45,7 +45,7 @@ def publication_draft(request: HttpRequest) -> HttpResponse:
 def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
     require_publication_editor(request.user)
     publication = get_object_or_404(publications_for_review(user=request.user).select_related("approved_by"), pk=pk)
-    form = PublicationIntroForm(request.POST or None, initial={"intro": publication.intro})
+    form = PublicationIntroForm(request.POST if request.method == "POST" else None, initial={"intro": publication.intro})
     if request.method == "POST" and form.is_valid():
         try:
             services.publication_update(publication=publication, intro=form.cleaned_data["intro"])

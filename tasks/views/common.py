@@ -29,6 +29,15 @@ def int_or_none(raw: str | None) -> int | None:
         return -1  # a tampered version can only be stale
 
 
+def id_or_none(raw: str | None) -> int | None:
+    """An id from a query string, or None. str.isdigit() is no test: it accepts "²", which
+    int() refuses."""
+    raw = (raw or "").strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        return None
+    return int(raw)
+
+
 def evidence_limits() -> dict[str, int]:
     """What the file inputs tell the browser (the server checks again)."""
     return {"bytes": settings.RECTIFY_EVIDENCE_MAX_BYTES, "files": settings.RECTIFY_EVIDENCE_MAX_FILES,

@@ -43,7 +43,8 @@ def tasks_from_ids(request: HttpRequest) -> QuerySet[Task]:
     if not raw:
         return tasks
     parts = [p.strip() for p in raw.split(",") if p.strip()]
-    if not parts or not all(p.isdigit() and len(p) <= 18 for p in parts):
+    # isascii too: "²".isdigit() is True, and int() refuses it.
+    if not parts or not all(p.isascii() and p.isdigit() and len(p) <= 18 for p in parts):
         raise ValidationError(_("参数ids应为以逗号分隔的任务编号。"))
     return tasks.filter(pk__in=[int(p) for p in parts])
 

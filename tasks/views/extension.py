@@ -24,7 +24,7 @@ def request_new(request: HttpRequest, pk: int) -> HttpResponse:
     task = visible_task_or_404(request, pk)
     if not user_answers_for(task, request.user):
         raise PermissionDenied(_("只有该任务的牵头单位或责任单位可以申请延期。"))
-    form = ExtensionRequestForm(request.POST or None)
+    form = ExtensionRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             extension_request_create(task=task, actor=request.user, **form.cleaned_data)

@@ -28,7 +28,7 @@ def report_file(request: HttpRequest, pk: int) -> HttpResponse:
     week = report_week(timezone.localdate())
     current = ProgressReport.objects.filter(task=task, unit=unit, week=week).first()
     initial = {"percent": current.percent, "text": current.text, "version": current.version} if current else {}
-    form = ProgressReportForm(request.POST or None, initial=initial)
+    form = ProgressReportForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST":
         if task.status == TaskStatus.CLOSED:
             form.add_error(None, _("该任务已销号,不能再报送进展。"))

@@ -28,7 +28,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
     task = visible_task_or_404(request, pk)
     if not user_answers_for(task, request.user):
         raise PermissionDenied(_("只有该任务的牵头单位或责任单位可以申请销号。"))
-    form = SignoffApplyForm(request.POST or None, initial={"version": task.version})
+    form = SignoffApplyForm(request.POST if request.method == "POST" else None, initial={"version": task.version})
     if request.method == "POST" and form.is_valid():
         try:
             signoff_apply(task=task, actor=request.user, comment=form.cleaned_data["comment"],

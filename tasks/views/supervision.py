@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from tasks.dashboards import plan_for
+from tasks.forms import TEXT_MAX
 from tasks.models import SupervisionKind, Task, Unit
 from tasks.supervision import supervision_issue, supervision_lift, supervision_visible_to, user_may_supervise
+from tasks.views.common import id_or_none
 
 
 class SupervisionForm(forms.Form):
@@ -26,13 +28,23 @@ class SupervisionForm(forms.Form):
                                   queryset=Unit.objects.order_by("kind", "code"))
     title = forms.CharField(label=gettext_lazy("事由"), max_length=200)
     requirements = forms.CharField(label=gettext_lazy("督办要求(挂牌督办必填)"), required=False,
-                                   widget=forms.Textarea(attrs={"rows": 3}))
+                                   max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}))
     time_limit = forms.DateField(label=gettext_lazy("办结时限(挂牌督办必填)"), required=False,
                                  widget=forms.DateInput(attrs={"type": "date"}))
     issued_on = forms.DateField(label=gettext_lazy("督办日期(默认今天)"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
     reopen_task = forms.BooleanField(label=gettext_lazy("回头看发现问题,重新打开已销号的任务"), required=False)
     reopen_reason = forms.CharField(label=gettext_lazy("重新打开的原因"), required=False, max_length=180)
+
+
+class SupervisionLiftForm(forms.Form):
+    # A form, not request.POST as it came: a NUL character would reach the database.
+    outcome = forms.CharField(
+        label=gettext_lazy("办理结果"), max_length=TEXT_MAX,
+        error_messages={"required": gettext_lazy("解除督办须填写办理结果。"),
+                        "max_length": gettext_lazy("办理结果不能超过%(limit_value)d字。"),
+                        "null_characters_not_allowed": gettext_lazy("办理结果中含有无法保存的控制字符。")},
+    )
 
 
 @require_http_methods(["GET"])
@@ -84,16 +96,17 @@ def supervision_new(request: HttpRequest) -> HttpResponse:
                     return redirect("tasks:supervision_list")
     else:
         initial = {}
-        task_id = request.GET.get("task", "")
-        if task_id.isdigit():
-            task = Task.objects.filter(pk=int(task_id)).only("number").first()
+        task_id = id_or_none(request.GET.get("task"))
+        if task_id is not None:
+            task = Task.objects.filter(pk=task_id).only("number").first()
             if task is not None:
                 initial["task_number"] = task.number
-        unit_id = request.GET.get("unit", "")
-        if unit_id.isdigit():
-            initial["unit"] = int(unit_id)
+        unit_id = id_or_none(request.GET.get("unit"))
+        if unit_id is not None:
+            initial["unit"] = unit_id
         form = SupervisionForm(initial=initial)
-    return render(request, "tasks/supervision_form.html", {"form": form, "plan": plan, "scope": None})
+    return render(request, "tasks/supervision_form.html", {"form": form, "plan": plan, "scope": None},
+                  status=400 if request.method == "POST" else 200)
 
 
 @require_POST
@@ -102,8 +115,12 @@ def supervision_lift_view(request: HttpRequest, pk: int) -> HttpResponse:
     if not user_may_supervise(request.user):
         raise PermissionDenied(_("只有领导小组办公室和整改督导组可以解除督办。"))
     action = get_object_or_404(supervision_visible_to(request.user), pk=pk)
+    form = SupervisionLiftForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("tasks:supervision_list")
     try:
-        supervision_lift(action=action, actor=request.user, outcome=request.POST.get("outcome", ""))
+        supervision_lift(action=action, actor=request.user, outcome=form.cleaned_data["outcome"])
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
