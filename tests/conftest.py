@@ -224,6 +224,18 @@ def celery_worker_factory(redis_url: str, transactional_db, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language. A request in English leaves English active in
+    the thread (LocaleMiddleware activates it and nothing resets it), and code outside a request
+    (services, jobs) speaks whatever language is active."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _dashboard_snapshots_cleared():
     """Dashboards keep snapshots in the process, keyed by a fingerprint of the ledger; test
     databases roll back and reuse ids, so every test starts without them."""

@@ -19,7 +19,6 @@ from conftest import _user, missing_service
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils.translation import deactivate
 
 from rectify.management.commands.compile_translations import translations_compile
 from rectify.roles import Role
@@ -31,14 +30,6 @@ PO_PATH = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po
 SOURCE_DIRS = ("rectify", "tasks", "accountability", "reports", "templates")
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]|%%|%s|%d|\{\{ *\w+ *\}\}")
-
-
-@pytest.fixture(autouse=True)
-def _language_restored():
-    """An English request leaves English active in this thread (LocaleMiddleware activates it and
-    nothing resets it); the tests that follow expect the Chinese default."""
-    yield
-    deactivate()
 
 
 def _placeholders(text: str) -> list[str]:
