@@ -113,6 +113,7 @@ def seed() -> dict[str, int]:  # noqa: C901 (one long, linear recipe)
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from rectify.calendar import report_cutoff, report_week
     from rectify.models import User
     from rectify.roles import Role, roles_ensure
     from tasks.models import (
@@ -129,7 +130,6 @@ def seed() -> dict[str, int]:  # noqa: C901 (one long, linear recipe)
         TaskUnit,
         Unit,
     )
-    from tasks.services import report_cutoff, report_week
 
     rng = random.Random(2017)  # noqa: S311 (seeded sample data, not secrets)
     today = timezone.localdate()

@@ -1,8 +1,21 @@
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from rectify.models import HeldJob, User
+from rectify import calendar
+from rectify.holiday_notice import notice_parse, notice_year
+from rectify.models import CalendarDay, CalendarYear, HeldJob, User
+from rectify.roles import Role
+from rectify.services import calendar_year_enter
 
 admin.site.site_header = _("Rectify 整改台账 · 管理后台")
 admin.site.site_title = _("Rectify 整改台账")
@@ -34,3 +47,103 @@ class HeldJobAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
         return False
+
+
+# --- The working calendar: the office keeps it -------------------------------------------------
+
+
+def _keeps_calendar(request: HttpRequest) -> bool:
+    user: Any = request.user
+    return bool(user.is_active and (user.is_superuser or user.has_role(Role.OFFICE)))
+
+
+class CalendarKeptByOffice(admin.ModelAdmin):
+    def has_module_permission(self, request):  # type: ignore[no-untyped-def]
+        return _keeps_calendar(request)
+
+    def has_view_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return _keeps_calendar(request)
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return _keeps_calendar(request)
+
+    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return _keeps_calendar(request)
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        return _keeps_calendar(request)
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        calendar.calendar_cache_clear()
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        super().delete_model(request, obj)
+        calendar.calendar_cache_clear()
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(CalendarKeptByOffice):
+    list_display = ("date", "kind", "name")
+    list_filter = ("kind",)
+    date_hierarchy = "date"
+    search_fields = ("name",)
+
+
+class NoticeForm(forms.Form):
+    year = forms.IntegerField(label=_("年份"), min_value=2000, max_value=2100, required=False,
+                              help_text=_("留空时从通知标题读取(如“关于2027年部分节假日安排的通知”)。"))
+    notice = forms.CharField(label=_("通知正文"), widget=forms.Textarea(attrs={"rows": 16, "cols": 90}),
+                             max_length=20000)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("notice") and not data.get("year"):
+            year = notice_year(data["notice"])
+            if year is None:
+                raise ValidationError(_("请填写年份:通知中没有找到“XXXX年部分节假日安排”。"))
+            data["year"] = year
+        return data
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(CalendarKeptByOffice):
+    list_display = ("year", "entered_by", "entered_at")
+    readonly_fields = ("year", "notice", "entered_by", "entered_at")
+    change_list_template = "admin/rectify/calendaryear/change_list.html"
+
+    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
+        return False  # a year is entered from its notice (notice_view), never by hand
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        extra = [path("notice/", self.admin_site.admin_view(self.notice_view), name="rectify_calendar_notice")]
+        return extra + super().get_urls()  # type: ignore[misc]
+
+    def changelist_view(self, request, extra_context=None):  # type: ignore[no-untyped-def]
+        today = timezone.localdate()
+        years = range(today.year - 1, today.year + 3)
+        extra_context = {**(extra_context or {}),
+                         "calendar_years": [(y, calendar.year_source(y)) for y in years],
+                         "fallback_holidays": calendar.FALLBACK_HOLIDAYS}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def notice_view(self, request: HttpRequest) -> HttpResponse:
+        """Paste the notice → preview of the days → confirm (the same text parsed again)."""
+        if not _keeps_calendar(request):
+            raise PermissionDenied
+        form = NoticeForm(request.POST or None)
+        days, errors = [], []
+        if request.method == "POST" and form.is_valid():
+            year, text = form.cleaned_data["year"], form.cleaned_data["notice"]
+            try:
+                if "confirm" in request.POST:
+                    days = calendar_year_enter(year=year, notice=text, actor=request.user)  # type: ignore[arg-type]
+                    self.message_user(request, gettext("已录入%(year)s年节假日安排:%(n)d天。")
+                                      % {"year": year, "n": len(days)}, messages.SUCCESS)
+                    return HttpResponseRedirect(reverse("admin:rectify_calendaryear_changelist"))
+                days = notice_parse(text, year=year)
+            except ValidationError as exc:
+                errors = exc.messages
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
+                   "days": days, "errors": errors, "title": gettext("录入国务院节假日安排通知")}
+        return TemplateResponse(request, "admin/rectify/calendaryear/notice.html", context)

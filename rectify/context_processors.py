@@ -15,3 +15,16 @@ def queue_status(request: HttpRequest) -> dict[str, object]:
     if user is None or not user_runs_reports(user):
         return {}
     return {"queue_down": lambda: not queue_is_up_cached()}
+
+
+def calendar_status(request: HttpRequest) -> dict[str, object]:
+    """The office must enter next year's holiday notice in time: from 1 November on (and all
+    year for a year still missing) its pages say which years are missing."""
+    from rectify.calendar import missing_years
+    from rectify.roles import Role
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not (
+            user.is_superuser or user.has_role(Role.OFFICE, Role.OFFICE_HEAD)):
+        return {}
+    return {"calendar_missing_years": lambda: "、".join(str(y) for y in missing_years())}

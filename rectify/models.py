@@ -69,3 +69,42 @@ class HeldJob(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class CalendarYear(models.Model):
+    """The office entered this year's State Council holiday notice completely: from now on the
+    year's days come from the table alone (docs/calendar.md)."""
+
+    year = models.PositiveSmallIntegerField(_("年份"), unique=True)
+    notice = models.TextField(_("通知原文"), blank=True)
+    entered_by = models.ForeignKey("rectify.User", verbose_name=_("录入人"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    entered_at = models.DateTimeField(_("录入时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("节假日安排(年度)")
+        verbose_name_plural = _("节假日安排(年度)")
+        ordering = ["-year"]
+
+    def __str__(self) -> str:
+        return _("%(year)s年节假日安排") % {"year": self.year}
+
+
+class CalendarDay(models.Model):
+    """One day the State Council's notice changes: a holiday, or a make-up working day (调休上班)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")
+        WORKDAY = "workday", _("调休上班")
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("节日"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("节假日或调休日")
+        verbose_name_plural = _("节假日和调休日")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date.isoformat()} {self.get_kind_display()} {self.name}".strip()

@@ -80,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "rectify.context_processors.queue_status",
+                "rectify.context_processors.calendar_status",
             ],
         },
     },
@@ -364,10 +365,11 @@ def _cron_weekday(python_weekday: int) -> int:
 
 
 CELERY_BEAT_SCHEDULE.update({
+    # Daily: the dispatch is due on Thursday, or on the next working day when that is a holiday
+    # (rectify/calendar.py); the job itself knows whether today is the day.
     "reports-dispatch-weekly": {
         "task": "reports.jobs.dispatch_weekly",
-        "schedule": crontab(minute=0, hour=RECTIFY_DISPATCH_HOUR,
-                            day_of_week=_cron_weekday(RECTIFY_DISPATCH_WEEKDAY)),
+        "schedule": crontab(minute=0, hour=RECTIFY_DISPATCH_HOUR),
     },
     # Daily: the job itself knows whether today is the month's first working day.
     "reports-bulletin-monthly": {

@@ -31,10 +31,12 @@ def retry_backoff(retries: int) -> int:
 
 @shared_task(name="reports.jobs.dispatch_weekly", time_limit=COMPILE_TIME_LIMIT,
              soft_time_limit=COMPILE_TIME_LIMIT - 30)
-def dispatch_weekly() -> int:
-    report, created = services.report_issue(kind=ReportKind.DISPATCH, trigger=Report.Trigger.SCHEDULE)
-    logger.info("dispatch %s %s", report.period, "issued" if created else "already issued")
-    return report.pk
+def dispatch_weekly() -> list[int]:
+    """Daily: the service knows whether today is a dispatch day (Thursday, or the next working day)."""
+    reports = services.dispatch_due()
+    for report in reports:
+        logger.info("dispatch %s due today: %s", report.period, report.title)
+    return [report.pk for report in reports]
 
 
 @shared_task(name="reports.jobs.bulletin_monthly", time_limit=COMPILE_TIME_LIMIT,

@@ -20,10 +20,16 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accountability.selectors import BulletinFigures, bulletin_figures
+from rectify.calendar import (
+    bulletin_period_parse,
+    bulletin_reviewed_month,
+    publication_day,
+    report_cutoff,
+    week_expects_reports,
+)
 from rectify.models import User
 from rectify.roles import Role
 from reports.models import Delivery, Publication, Report, ReportKind
-from reports.periods import bulletin_period_parse, bulletin_reviewed_month, publication_day
 from tasks.lights import task_days_overdue, task_expected_progress, task_is_lagging, task_light
 from tasks.models import (
     FINISHED_STATUSES,
@@ -36,7 +42,6 @@ from tasks.models import (
     TaskStatus,
     TaskUnit,
 )
-from tasks.services import report_cutoff
 
 logger = logging.getLogger(__name__)
 
@@ -284,9 +289,10 @@ def dispatch_compile(*, plan: Plan, week: dt.date, as_of: dt.datetime, since: dt
 
     missing: dict[int, list[int]] = defaultdict(list)
     expected = 0
+    expects_reports = week_expects_reports(week)
     for task in tasks:
-        if task.status == TaskStatus.CLOSED:
-            continue  # a closed task no longer reports
+        if task.status == TaskStatus.CLOSED or not expects_reports:
+            continue  # a closed task no longer reports; a holiday week has no day to report on
         for tu in task.ledger_units:
             expected += 1
             if (task.pk, tu.unit_id) not in filed:
@@ -330,6 +336,7 @@ def dispatch_compile(*, plan: Plan, week: dt.date, as_of: dt.datetime, since: dt
         "week": week,
         "week_end": week + dt.timedelta(days=6),
         "cutoff": report_cutoff(week),
+        "reports_expected": expects_reports,
         "as_of": as_of,
         "since": since,
         "totals": {**_totals(rows), "reports_expected": expected, "reports_filed": len(filed),
@@ -417,7 +424,7 @@ def bulletin_compile(*, plan: Plan, period: str, as_of: dt.datetime, number: int
     if week < month_first:
         week += dt.timedelta(days=7)
     while week <= month_last:
-        if report_cutoff(week) <= as_of:
+        if report_cutoff(week) <= as_of and week_expects_reports(week):
             weeks.append(week)
         week += dt.timedelta(days=7)
 
@@ -520,14 +527,6 @@ def bulletin_compile(*, plan: Plan, period: str, as_of: dt.datetime, number: int
         "units": units,
         "tasks": rows,
     })
-
-
-def bulletin_next_number(*, year: int) -> int:
-    return Report.objects.filter(kind=ReportKind.BULLETIN, year=year).count() + 1
-
-
-def dispatch_next_number(*, year: int) -> int:
-    return Report.objects.filter(kind=ReportKind.DISPATCH, year=year).count() + 1
 
 
 # --- Public disclosure -----------------------------------------------------------------------

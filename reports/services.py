@@ -32,26 +32,26 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rectify import calendar
+from rectify.calendar import (
+    bulletin_period,
+    bulletin_reviewed_month,
+    dispatch_period,
+    dispatch_week,
+    publication_day,
+    report_cutoff,
+    report_week,
+)
 from rectify.i18n import in_official_language
 from rectify.models import User
 from rectify.queue import enqueue
 from reports import selectors
 from reports.emails import delivery_message, reminder_render, report_render
 from reports.models import Delivery, Publication, Reminder, Report, ReportKind, Resend
-from reports.periods import (
-    bulletin_period,
-    bulletin_reviewed_month,
-    bulletin_slot,
-    dispatch_period,
-    dispatch_slot,
-    dispatch_week,
-    publication_day,
-)
 from reports.xlsx import bulletin_xlsx, dispatch_xlsx
 from tasks.lights import SIGNOFF_STATUSES
 from tasks.models import FINISHED_STATUSES, Plan, ProgressReport, Task, TaskStatus, TaskUnit
 from tasks.selectors import plan_current
-from tasks.services import report_cutoff, report_week
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +90,19 @@ def report_period_for(*, kind: str, now: dt.datetime) -> str:
     return bulletin_period(timezone.localdate(now))
 
 
+def report_number(*, kind: str, plan: Plan, period: str) -> tuple[int, int]:
+    """(year, number) of a period's issue, derived from the period and the calendar alone, so
+    periods issued at once or out of order still get unique numbers in period order: a dispatch
+    is the n-th dispatch day of its year, a bulletin the n-th month (docs/calendar.md)."""
+    if kind == ReportKind.DISPATCH:
+        return calendar.dispatch_issue(dt.date.fromisoformat(period),
+                                       start_week=calendar.reporting_start(plan.issued_on))
+    return calendar.bulletin_issue(period, first_period=calendar.bulletin_first_period(plan.issued_on))
+
+
 @in_official_language
-def _compile(*, kind: str, plan: Plan, period: str, now: dt.datetime) -> tuple[int, dict[str, Any]]:
-    """(year, snapshot without its issue number). Reads only."""
+def _compile(*, kind: str, plan: Plan, period: str, now: dt.datetime) -> dict[str, Any]:
+    """The snapshot, without its issue number. Reads only."""
     if kind == ReportKind.DISPATCH:
         week = dt.date.fromisoformat(period)
         previous = (
@@ -100,9 +110,8 @@ def _compile(*, kind: str, plan: Plan, period: str, now: dt.datetime) -> tuple[i
             .order_by("-period").values_list("as_of", flat=True).first()
         )
         since = previous or now - dt.timedelta(days=7)
-        return week.year, selectors.dispatch_compile(plan=plan, week=week, as_of=now, since=since)
-    year = int(period[:4])
-    return year, selectors.bulletin_compile(plan=plan, period=period, as_of=now, number=0)
+        return selectors.dispatch_compile(plan=plan, week=week, as_of=now, since=since)
+    return selectors.bulletin_compile(plan=plan, period=period, as_of=now, number=0)
 
 
 @in_official_language
@@ -119,19 +128,15 @@ def _finish(*, kind: str, year: int, number: int, period: str, snapshot: dict[st
             "body_html": html, "xlsx": xlsx}
 
 
-def _next_number(kind: str, year: int) -> int:
-    return Report.objects.filter(kind=kind, year=year).count() + 1
-
-
 def report_preview(*, kind: str, now: dt.datetime | None = None, plan: Plan | None = None) -> dict[str, Any]:
     """Compile what would go out now, without saving or sending anything."""
     now = now or timezone.now()
     plan = plan or _plan()
     period = report_period_for(kind=kind, now=now)
-    existing = Report.objects.filter(kind=kind, period=period).values_list("number", flat=True).first()
-    year, snapshot = _compile(kind=kind, plan=plan, period=period, now=now)
-    number = existing or _next_number(kind, year)
-    return {"kind": kind, "period": period, "year": year, "number": number, "exists": existing is not None,
+    exists = Report.objects.filter(kind=kind, period=period).exists()
+    snapshot = _compile(kind=kind, plan=plan, period=period, now=now)
+    year, number = report_number(kind=kind, plan=plan, period=period)
+    return {"kind": kind, "period": period, "year": year, "number": number, "exists": exists,
             **_finish(kind=kind, year=year, number=number, period=period, snapshot=snapshot)}
 
 
@@ -178,32 +183,28 @@ def report_issue(
     if existing is not None:
         return existing, False
     plan = _plan()
-    year, snapshot = _compile(kind=kind, plan=plan, period=period, now=now)
-    for _attempt in range(3):
-        with transaction.atomic():
-            number = _next_number(kind, year)
-            content = _finish(kind=kind, year=year, number=number, period=period, snapshot=snapshot)
-            try:
-                with transaction.atomic():
-                    report = Report.objects.create(
-                        kind=kind, period=period, plan=plan, year=year, number=number, as_of=now,
-                        trigger=trigger, triggered_by=actor, **content,
-                    )
-            except IntegrityError:
-                existing = Report.objects.filter(kind=kind, period=period).first()
-                if existing is not None:
-                    return existing, False  # another run issued it first
-                continue  # the issue number was taken by another period: count again
-            deliveries = Delivery.objects.bulk_create(
-                Delivery(report=report, round=0, subject=_subject_for(report, r["audience"], r["unit_id"]),
-                         recipient=r["recipient"], recipient_name=r["recipient_name"][:100],
-                         audience=r["audience"], unit_id=r["unit_id"])
-                for r in _recipients(kind, content["snapshot"])
-            )
-            deliveries_enqueue_on_commit(d.pk for d in deliveries)
-            logger.info("issued %s %s (%s) with %d deliveries", kind, period, report.title, len(deliveries))
-            return report, True
-    raise RuntimeError(f"could not number {kind} {period} after 3 attempts")
+    snapshot = _compile(kind=kind, plan=plan, period=period, now=now)
+    year, number = report_number(kind=kind, plan=plan, period=period)
+    content = _finish(kind=kind, year=year, number=number, period=period, snapshot=snapshot)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                report = Report.objects.create(
+                    kind=kind, period=period, plan=plan, year=year, number=number, as_of=now,
+                    trigger=trigger, triggered_by=actor, **content,
+                )
+        except IntegrityError:
+            # Only (kind, period) is unique: the number follows from the period. Another run won.
+            return Report.objects.get(kind=kind, period=period), False
+        deliveries = Delivery.objects.bulk_create(
+            Delivery(report=report, round=0, subject=_subject_for(report, r["audience"], r["unit_id"]),
+                     recipient=r["recipient"], recipient_name=r["recipient_name"][:100],
+                     audience=r["audience"], unit_id=r["unit_id"])
+            for r in _recipients(kind, content["snapshot"])
+        )
+        deliveries_enqueue_on_commit(d.pk for d in deliveries)
+        logger.info("issued %s %s (%s) with %d deliveries", kind, period, report.title, len(deliveries))
+        return report, True
 
 
 @transaction.atomic
@@ -323,22 +324,46 @@ def deliveries_sweep(*, now: dt.datetime | None = None) -> list[int]:
 # --- Schedules ------------------------------------------------------------------------------------
 
 
+def _dispatch_weeks_missed(*, plan: Plan, now: dt.datetime) -> list[dt.date]:
+    """Every week whose dispatch day has come since the last dispatch issued, at most
+    CATCH_UP_WEEKS back, in order; with none issued yet, only the latest due week."""
+    last = (Report.objects.filter(kind=ReportKind.DISPATCH, plan=plan).order_by("-period")
+            .values_list("period", flat=True).first())
+    floor = max(calendar.catch_up_floor_week(now), calendar.reporting_start(plan.issued_on))
+    since = max(floor, dt.date.fromisoformat(last) + dt.timedelta(days=7)) if last else floor
+    weeks = calendar.dispatch_weeks_due(now, since_week=since)
+    return weeks if last else weeks[-1:]
+
+
+def _bulletin_periods_missed(*, plan: Plan, now: dt.datetime) -> list[str]:
+    """Likewise for bulletins, at most CATCH_UP_MONTHS back."""
+    last = (Report.objects.filter(kind=ReportKind.BULLETIN, plan=plan).order_by("-period")
+            .values_list("period", flat=True).first())
+    floor = max(calendar.catch_up_floor_period(now), calendar.bulletin_first_period(plan.issued_on))
+    since = max(floor, calendar.bulletin_next_period(last)) if last else floor
+    periods = calendar.bulletin_periods_due(now, since_period=since)
+    return periods if last else periods[-1:]
+
+
 def catch_up(*, now: dt.datetime | None = None) -> list[str]:
-    """What fell due while beat was down goes out now, once (the unique constraints decide)."""
+    """What fell due while beat was down goes out now, once (the unique constraints decide):
+    every missed dispatch and bulletin since the last one issued, oldest first."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    done = []
-    if plan_current() is None:
+    done: list[str] = []
+    plan = plan_current()
+    if plan is None:
         return done
-    if now >= dispatch_slot(now):
-        period = dispatch_period(dispatch_week(now))
-        if not Report.objects.filter(kind=ReportKind.DISPATCH, period=period).exists():
-            report_issue(kind=ReportKind.DISPATCH, now=now, period=period, trigger=Report.Trigger.CATCH_UP)
+    for week in _dispatch_weeks_missed(plan=plan, now=now):
+        period = dispatch_period(week)
+        _report, created = report_issue(kind=ReportKind.DISPATCH, now=now, period=period,
+                                        trigger=Report.Trigger.CATCH_UP)
+        if created:
             done.append(f"dispatch {period}")
-    if now >= bulletin_slot(today):
-        period = bulletin_period(today)
-        if not Report.objects.filter(kind=ReportKind.BULLETIN, period=period).exists():
-            report_issue(kind=ReportKind.BULLETIN, now=now, period=period, trigger=Report.Trigger.CATCH_UP)
+    for period in _bulletin_periods_missed(plan=plan, now=now):
+        _report, created = report_issue(kind=ReportKind.BULLETIN, now=now, period=period,
+                                        trigger=Report.Trigger.CATCH_UP)
+        if created:
             done.append(f"bulletin {period}")
     week = report_week(today)
     draft_at = timezone.make_aware(dt.datetime.combine(
@@ -355,14 +380,32 @@ def catch_up(*, now: dt.datetime | None = None) -> list[str]:
     return done
 
 
+def dispatch_due(*, now: dt.datetime | None = None) -> list[Report]:
+    """The daily dispatch tick: issue the weeks whose dispatch day is today (Thursday, or the
+    next working day when Thursday is a holiday). Days missed altogether are the catch-up's."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    if plan_current() is None:
+        return []
+    recent = [report_week(today) - dt.timedelta(days=7 * k) for k in (3, 2, 1, 0)]
+    issued = []
+    for week in recent:
+        slot = calendar.dispatch_slot(week)
+        if slot.date() == today and slot <= now:
+            report, _created = report_issue(kind=ReportKind.DISPATCH, now=now, period=dispatch_period(week))
+            issued.append(report)
+    return issued
+
+
 def bulletin_due(*, now: dt.datetime | None = None) -> Report | None:
     """The daily bulletin tick: on the month's first working day, issue its bulletin.
     (A first working day missed altogether is the catch-up tick's business.)"""
     now = now or timezone.now()
-    slot = bulletin_slot(timezone.localdate(now))
+    period = bulletin_period(timezone.localdate(now))
+    slot = calendar.bulletin_slot(period)
     if timezone.localdate(now) != slot.date() or now < slot or plan_current() is None:
         return None
-    report, _created = report_issue(kind=ReportKind.BULLETIN, now=now)
+    report, _created = report_issue(kind=ReportKind.BULLETIN, now=now, period=period)
     return report
 
 
@@ -461,7 +504,8 @@ def _reminders_missing_reports(
     """On the cut-off day, before the cut-off: each unit with reports still missing, once."""
     week = report_week(timezone.localdate(now))
     cutoff = report_cutoff(week)
-    if timezone.localdate(cutoff) != timezone.localdate(now) or now >= cutoff:
+    if (not calendar.week_expects_reports(week) or timezone.localdate(cutoff) != timezone.localdate(now)
+            or now >= cutoff):
         return 0
     filed = set(ProgressReport.objects.filter(task__plan=plan, week=week).values_list("task_id", "unit_id"))
     missing: dict[int, list[dict[str, Any]]] = {}

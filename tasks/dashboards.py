@@ -33,6 +33,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from rectify.calendar import last_due_week, report_week
+from rectify.calendar import reporting_start as calendar_reporting_start
 from rectify.models import User
 from tasks.lights import Light, task_days_overdue, task_expected_progress, task_is_lagging, task_light
 from tasks.models import (
@@ -52,7 +54,6 @@ from tasks.models import (
     Unit,
 )
 from tasks.selectors import tasks_visible_to, user_sees_whole_ledger
-from tasks.services import report_cutoff, report_week
 
 SNAPSHOT_CACHE_SECONDS = 300
 # Units that answer for a task: they report weekly and are ranked. Supporting units help.
@@ -225,16 +226,7 @@ def _parse_date(raw: str) -> dt.date | None:
 
 
 def reporting_start(plan: Plan) -> dt.date:
-    """周调度 begins the week after the plan is issued: reports are due from that week on."""
-    return report_week(plan.issued_on) + dt.timedelta(days=7)
-
-
-def last_due_week(as_of: dt.date) -> dt.date:
-    """The latest reporting week whose cut-off had passed by the end of `as_of`."""
-    week = report_week(as_of)
-    if timezone.localdate(report_cutoff(week)) > as_of:
-        week -= dt.timedelta(days=7)
-    return week
+    return calendar_reporting_start(plan.issued_on)
 
 
 def as_of_parse(raw: str | None, *, plan: Plan) -> dt.date:

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accountability.demo import accountability_demo_load
+from rectify.calendar import report_cutoff, report_week
 from rectify.models import User
 from rectify.roles import Role, roles_ensure
 from tasks.models import (
@@ -29,7 +30,6 @@ from tasks.models import (
     Unit,
 )
 from tasks.plan_loading import plan_fixture_read, plan_load
-from tasks.services import report_cutoff, report_week
 
 DEMO_PASSWORD = "rectify-demo"  # noqa: S105 (printed by make run for the demo users)
 FEEDBACK_MONTHS_AGO = 6

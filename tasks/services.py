@@ -10,7 +10,6 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -18,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rectify.calendar import report_cutoff, report_week
 from rectify.i18n import date_long
 from rectify.models import User
 from tasks.evidence import (
@@ -277,18 +277,6 @@ def task_reopen(*, task: Task, actor: User | None, reason: str) -> Task:
 
 
 # --- Progress reports -------------------------------------------------------
-
-
-def report_week(day: dt.date) -> dt.date:
-    """The Monday of the reporting week that `day` falls in."""
-    return day - dt.timedelta(days=day.weekday())
-
-
-def report_cutoff(week: dt.date) -> dt.datetime:
-    """When a week's reports are due (default Wednesday 18:00, Asia/Shanghai)."""
-    weekday, hour = settings.RECTIFY_REPORT_CUTOFF
-    naive = dt.datetime.combine(week + dt.timedelta(days=weekday), dt.time(hour))
-    return timezone.make_aware(naive)
 
 
 def _rolled_up_progress(task: Task) -> int:

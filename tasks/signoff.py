@@ -18,7 +18,6 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -26,6 +25,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rectify.calendar import notice_period_end
 from rectify.models import User
 from tasks.evidence import (
     CheckedUpload,
@@ -37,7 +37,6 @@ from tasks.evidence import (
 from tasks.models import DeadlineClass, SignoffStep, Task, TaskStatus
 from tasks.permissions import task_unit_role, user_answers_for, user_is_lead_liaison, user_is_office
 from tasks.services import StaleEditError, _record_field_changes
-from tasks.workdays import add_working_days
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +155,7 @@ def signoff_office_verify(
         raise ValidationError(_("记录现场核查时请填写核查情况。"))
     current = _lock(task, expected_version)
     _require_status(current, [TaskStatus.LEAD_REVIEWED], Action.OFFICE_VERIFY.label)
-    ends = add_working_days(today, settings.RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS)
+    ends = notice_period_end(today)
     return _move(task=current, actor=actor, action=Action.OFFICE_VERIFY,
                  to_status=TaskStatus.PUBLIC_NOTICE, comment=comment,
                  onsite_checked_on=onsite_checked_on, onsite_note=onsite_note.strip(),

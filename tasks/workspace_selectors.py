@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rectify.calendar import report_cutoff, report_week
 from rectify.models import User
 from tasks.lights import Light, task_light
 from tasks.models import (
@@ -26,7 +27,6 @@ from tasks.models import (
 )
 from tasks.permissions import ANSWERING_ROLES
 from tasks.selectors import tasks_visible_to
-from tasks.services import report_cutoff, report_week
 
 LIGHT_SEVERITY = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.SUSTAINING: 3, Light.CLOSED: 4}
 

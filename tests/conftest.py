@@ -6,6 +6,7 @@ or browser into a failure; without it (a laptop) those tests skip and say why.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -244,6 +245,26 @@ def _dashboard_snapshots_cleared():
     snapshot_cache_clear()
     yield
     snapshot_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _calendar_cache_cleared():
+    """The working calendar keeps the office's holiday table in the process; test databases
+    roll back, so every test reads its own."""
+    from rectify.calendar import calendar_cache_clear
+
+    calendar_cache_clear()
+    yield
+    calendar_cache_clear()
+
+
+@pytest.fixture
+def calendar_read(db):
+    """The working calendar read before a query count starts: one query, once a minute per
+    process, whatever the number of rows (rectify/calendar.py)."""
+    from rectify.calendar import is_working_day
+
+    is_working_day(dt.date(2018, 1, 1))
 
 
 @pytest.fixture(scope="session", autouse=True)

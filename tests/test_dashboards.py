@@ -327,7 +327,8 @@ PINNED = {
 
 
 @pytest.mark.parametrize("name", list(PINNED))
-def test_query_counts_are_pinned_and_do_not_grow(client, office_user, plan, name, django_assert_num_queries):
+def test_query_counts_are_pinned_and_do_not_grow(client, office_user, plan, name, django_assert_num_queries,
+                                                  calendar_read):
     cold, warm = PINNED[name]
     params = {"as_of": "2018-03-01", "q": "环境"} if name == "tasks:ledger" else {"as_of": "2018-03-01"}
     client.force_login(office_user)

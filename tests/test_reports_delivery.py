@@ -84,11 +84,11 @@ def test_dispatch_emails_whole_to_office_and_leaders_and_own_section_to_units(
 def test_bulletin_email_text_and_html_with_rankings(cast, django_capture_on_commit_callbacks):
     with time_machine.travel(at(2018, 11, 1, 9, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
         report, _ = services.report_issue(kind=ReportKind.BULLETIN)
-    assert report.issue_label == "2018年第1期"
+    assert report.issue_label == "2018年第11期"  # the n-th month of its year (issue 16)
     assert len(mail.outbox) == 4  # bulletins go whole to office, leaders and liaisons
     message = mails_to("coal@example.test")[0]
     for part in (message.body, html_part(message)):
-        assert "2018年第1期" in part and "二、单位排名" in part and "三、城市排名" in part
+        assert "2018年第11期" in part and "二、单位排名" in part and "三、城市排名" in part
         assert "四、逾期未完成任务" in part and "太原市" in part
         assert "六、责任追究进展" in part and "问题线索(件)" in part
     workbook = openpyxl.load_workbook(io.BytesIO(message.attachments[0][1]), read_only=True)
@@ -211,7 +211,7 @@ def _queries(fn) -> int:
     return len(ctx.captured_queries)
 
 
-def test_compiling_query_count_does_not_grow_with_tasks(cast):
+def test_compiling_query_count_does_not_grow_with_tasks(cast, calendar_read):
     def dispatch():
         dispatch_compile(plan=cast, week=dt.date(2018, 10, 8), as_of=at(2018, 10, 11), since=at(2018, 10, 4))
 

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.core import mail
 from django.db import IntegrityError, transaction
 
-from reports import jobs, periods, services
+from rectify import calendar
+from rectify.calendar import first_working_day
+from reports import jobs, services
 from reports.models import Delivery, Report, ReportKind
-from reports.periods import first_working_day
 from tasks.demo import history_simulate
 from tests.reports_helpers import at
 
@@ -48,17 +49,16 @@ def test_first_working_day_follows_chinese_calendar(year, month, expected):
 
 
 def test_unknown_year_falls_back_to_weekends_with_a_warning(caplog):
-    periods._warned_years.discard(2099)
-    with caplog.at_level(logging.WARNING, logger="reports.periods"):
+    calendar._warned_years.discard(2099)
+    with caplog.at_level(logging.WARNING, logger="rectify.calendar"):
         assert first_working_day(2099, 8) == dt.date(2099, 8, 3)  # 1-2 August 2099 is a weekend
     assert any("2099" in r.getMessage() and "chinesecalendar" in r.getMessage() for r in caplog.records)
 
 
 def _beat(day: dt.date) -> None:
-    """What beat fires on `day`: the dispatch on Thursday 09:00 and the daily bulletin check."""
+    """What beat fires on `day` at 09:00: the daily dispatch and bulletin checks."""
     with time_machine.travel(at(day.year, day.month, day.day, 9, 0), tick=False):
-        if day.weekday() == settings.RECTIFY_DISPATCH_WEEKDAY:
-            jobs.dispatch_weekly()
+        jobs.dispatch_weekly()
         jobs.bulletin_monthly()
 
 
@@ -76,14 +76,20 @@ def test_time_travel_through_weeks_months_and_holidays(history, django_capture_o
         ("2018-12", dt.date(2018, 12, 3)),
         ("2019-01", dt.date(2019, 1, 2)),
     ]
-    assert [b.issue_label for b in bulletins] == ["2018年第1期", "2018年第2期", "2018年第3期", "2019年第1期"]
-    assert bulletins[0].title == "2018年第1期月通报(2018年9月整改情况)"
-    assert bulletins[1].snapshot["change"]["previous"] == "2018年第1期"
+    # Numbered by the period (issue 16): the n-th month of the issue year, whatever ran before.
+    assert [b.issue_label for b in bulletins] == ["2018年第10期", "2018年第11期", "2018年第12期", "2019年第1期"]
+    assert bulletins[0].title == "2018年第10期月通报(2018年9月整改情况)"
+    assert bulletins[1].snapshot["change"]["previous"] == "2018年第10期"
 
     dispatches = list(Report.objects.filter(kind=ReportKind.DISPATCH).order_by("period"))
     thursdays = [dt.date(2018, 9, 27) + dt.timedelta(weeks=i) for i in range(15)]
     assert [d.period for d in dispatches] == [(t - dt.timedelta(days=3)).isoformat() for t in thursdays]
-    assert dispatches[1].title == "2018年第2期周调度(10月1日—10月7日)"
+    # The n-th dispatch day of the year (issue 16); National Day week's goes out on 8 October.
+    assert dispatches[1].title == "2018年第40期周调度(10月1日—10月7日)"
+    assert dispatches[1].as_of == at(2018, 10, 8, 9, 0)
+    assert [d.number for d in dispatches[:-1]] == list(range(39, 39 + len(dispatches) - 1))
+    # The week 2018-12-31—2019-01-06 is issued on 2019-01-03: numbered by its issue year.
+    assert (dispatches[-1].period, dispatches[-1].issue_label) == ("2018-12-31", "2019年第1期")
     # Each dispatch looks back to the one before it.
     assert dispatches[2].snapshot["since"] == dispatches[1].snapshot["as_of"]
 
@@ -175,7 +181,8 @@ def test_beat_schedule_in_code_outside_the_maintenance_window():
     for name, entry in ours.items():
         assert not set(entry["schedule"].hour) & {1, 2, 3}, name
     dispatch = ours["reports-dispatch-weekly"]["schedule"]
-    assert dispatch.day_of_week == {4} and dispatch.hour == {9} and dispatch.minute == {0}  # Thursday 09:00
+    # Daily at 09:00: Thursday's dispatch moves to the next working day on a holiday (issue 16).
+    assert dispatch.day_of_week == set(range(7)) and dispatch.hour == {9} and dispatch.minute == {0}
     assert settings.CELERY_TIMEZONE == "Asia/Shanghai"
     assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
     assert settings.EMAIL_TIMEOUT
@@ -190,10 +197,10 @@ def test_time_limits_and_backoff_stay_below_the_visibility_timeout():
 
 
 def test_a_dispatch_before_the_cutoff_covers_the_previous_week():
-    assert periods.dispatch_week(at(2018, 10, 16, 10, 0)) == dt.date(2018, 10, 8)   # Tuesday
-    assert periods.dispatch_week(at(2018, 10, 17, 17, 59)) == dt.date(2018, 10, 8)  # Wednesday before 18:00
-    assert periods.dispatch_week(at(2018, 10, 17, 18, 0)) == dt.date(2018, 10, 15)
-    assert periods.dispatch_slot(at(2018, 10, 16, 10, 0)) == at(2018, 10, 18, 9, 0)  # Thursday 09:00
+    assert calendar.dispatch_week(at(2018, 10, 16, 10, 0)) == dt.date(2018, 10, 8)   # Tuesday
+    assert calendar.dispatch_week(at(2018, 10, 17, 17, 59)) == dt.date(2018, 10, 8)  # Wednesday before 18:00
+    assert calendar.dispatch_week(at(2018, 10, 17, 18, 0)) == dt.date(2018, 10, 15)
+    assert calendar.dispatch_slot(dt.date(2018, 10, 15)) == at(2018, 10, 18, 9, 0)  # Thursday 09:00
 
 
 def test_dispatch_lists_the_supervision_actions_of_the_week(cast, office_user):

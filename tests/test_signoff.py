@@ -7,6 +7,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 
+from rectify.calendar import add_working_days, is_working_day
 from tasks.models import SignoffStep, Task, TaskChange, TaskStatus
 from tasks.services import StaleEditError, task_reopen, task_report_progress
 from tasks.signoff import (
@@ -18,7 +19,6 @@ from tasks.signoff import (
     signoff_office_verify,
     signoff_return,
 )
-from tasks.workdays import add_working_days, is_working_day
 from tests.workspace_files import png
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("evidence_storage")]

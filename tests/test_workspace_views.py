@@ -262,7 +262,7 @@ def test_my_tasks_lists_only_my_units_tasks_and_filters_and_sorts(client, cast, 
     assert lead == expected and lead
 
 
-def test_my_tasks_query_count_does_not_grow_with_rows(client, cast, plan, django_assert_num_queries):
+def test_my_tasks_query_count_does_not_grow_with_rows(client, cast, plan, django_assert_num_queries, calendar_read):
     env_rows = TaskUnit.objects.filter(unit=cast["env"].unit).count()
     coal_rows = TaskUnit.objects.filter(unit=cast["coal"].unit).count()
     assert env_rows > 3 * coal_rows
@@ -303,7 +303,8 @@ def test_task_page_is_404_for_another_units_liaison(client, cast, task12):
     assert "报送本单位进展" not in html and "申请销号" not in html.split("销号流程")[0]
 
 
-def test_office_queue_lists_pending_work_in_fixed_queries(client, cast, plan, django_assert_num_queries):
+def test_office_queue_lists_pending_work_in_fixed_queries(client, cast, plan, django_assert_num_queries,
+                                                          calendar_read):
     tasks = list(Task.objects.filter(number__in=[12, 19, 20]).order_by("number"))
     _to_reviewed(tasks[0], cast)
     _with_extension(tasks[1], cast)

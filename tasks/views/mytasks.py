@@ -8,8 +8,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from rectify.calendar import report_cutoff, report_week
 from tasks.forms import MyTasksFilterForm
-from tasks.services import report_cutoff, report_week
 from tasks.workspace_selectors import my_tasks, my_tasks_filter
 
 

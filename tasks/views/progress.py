@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from rectify.calendar import report_cutoff, report_week
 from tasks.forms import ProgressReportForm
 from tasks.models import ProgressReport, TaskStatus
 from tasks.permissions import user_may_report
-from tasks.services import StaleEditError, report_cutoff, report_week, task_report_progress
+from tasks.services import StaleEditError, task_report_progress
 from tasks.views.common import error_text, evidence_limits, visible_task_or_404
 
 
