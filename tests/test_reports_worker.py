@@ -70,7 +70,7 @@ def test_worker_killed_during_a_bulletin_sends_one_bulletin_once_per_recipient(
         f"{_statuses()} {(tmp_path / 'worker-1.log').read_text()[-3000:]}"
 
     report = Report.objects.get(kind=ReportKind.BULLETIN)
-    assert report.period == "2018-11" and report.issue_label == "2018年第1期"
+    assert report.period == "2018-11" and report.issue_label == "2018年第11期"  # the n-th month of its year (issue 16)
     deliveries = list(report.deliveries.all())
     assert sorted(d.recipient for d in deliveries) == sorted(RECIPIENTS)
     stuck.refresh_from_db()
@@ -81,6 +81,6 @@ def test_worker_killed_during_a_bulletin_sends_one_bulletin_once_per_recipient(
     message = next(m for m in mails if m["To"] == "coal@example.test")
     parts = {part.get_content_type(): part for part in message.walk()}
     assert "text/plain" in parts and "text/html" in parts
-    assert "2018年第1期" in parts["text/plain"].get_content()
+    assert "2018年第11期" in parts["text/plain"].get_content()
     assert "二、单位排名" in parts["text/html"].get_content()
     assert "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" in parts
