@@ -33,7 +33,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
-from rectify.calendar import last_due_week, report_week
+from rectify.calendar import last_due_week, report_week, week_expects_reports
 from rectify.calendar import reporting_start as calendar_reporting_start
 from rectify.models import User
 from tasks.lights import Light, task_days_overdue, task_expected_progress, task_is_lagging, task_light
@@ -406,12 +406,15 @@ def snapshot_build(*, plan: Plan, as_of: dt.date) -> Snapshot:
 
 def _reports_build(snapshot: Snapshot) -> dict[tuple[int, int], tuple[int, int]]:
     start, last_week = snapshot.report_start, last_due_week(snapshot.as_of)
+    # A holiday week with no working day to report on (国庆) is due from nobody.
+    weeks = [start + dt.timedelta(days=7 * i) for i in range(max((last_week - start).days // 7 + 1, 0))]
+    holiday_weeks = [w for w in weeks if not week_expects_reports(w)]
     on_time: dict[tuple[int, int], int] = {}
     if last_week >= start:
         for task_id, unit_id, n in ProgressReport.objects.filter(
                 # A report on time was filed before its week's cut-off, hence before the day's end.
                 task__plan_id=snapshot.plan_id, week__gte=start, week__lte=last_week, is_late=False,
-        ).values_list("task_id", "unit_id").annotate(n=Count("id")).order_by():
+        ).exclude(week__in=holiday_weeks).values_list("task_id", "unit_id").annotate(n=Count("id")).order_by():
             on_time[(task_id, unit_id)] = n
     reports: dict[tuple[int, int], tuple[int, int]] = {}
     for s in snapshot.states.values():
@@ -420,6 +423,7 @@ def _reports_build(snapshot: Snapshot) -> dict[tuple[int, int], tuple[int, int]]
         if s.status == TaskStatus.CLOSED and s.finished_on is not None:
             stop = min(stop, report_week(s.finished_on) - dt.timedelta(days=7))
         due = (stop - start).days // 7 + 1 if stop >= start else 0
+        due -= sum(1 for w in holiday_weeks if w <= stop)
         for unit_id, role in s.units:
             if role in ANSWERING_ROLES:
                 reports[(s.id, unit_id)] = (min(on_time.get((s.id, unit_id), 0), due), due)

@@ -250,3 +250,14 @@ def test_backfilled_bulletins_are_numbered_by_their_month():
     assert calendar.bulletin_issue("2018-03", first_period="2018-03") == (2018, 1)  # a plan issued in February
     assert calendar.dispatch_issue(dt.date(2018, 12, 31), start_week=dt.date(2017, 12, 25)) == (2019, 1)
     assert calendar.dispatch_issue(dt.date(2018, 12, 24), start_week=dt.date(2017, 12, 25)) == (2018, 52)
+
+
+def test_report_compliance_does_not_count_the_holiday_week_as_due(plan, coal_liaison):
+    from tasks.dashboards import snapshot_get
+
+    coal = coal_liaison.unit
+    task = Task.objects.filter(task_units__unit=coal, task_units__role__in=["LEAD", "RESPONSIBLE"]).first()
+    with time_machine.travel(at(2018, 10, 20), tick=False):
+        snapshot = snapshot_get(plan=plan, as_of=dt.date(2018, 10, 20))
+    # Weeks 2017-12-25 … 2018-10-15 are 43; the National Day week has no working day to report on.
+    assert snapshot.reports[(task.pk, coal.pk)] == (0, 42)
