@@ -335,6 +335,11 @@ def publication_day(week: dt.date) -> dt.date:
     return week + dt.timedelta(days=settings.RECTIFY_PUBLICATION_WEEKDAY)
 
 
+def publication_draft_at(week: dt.date) -> dt.datetime:
+    """When the week's publication is drafted for review (default Thursday 15:00)."""
+    return _at(week + dt.timedelta(days=settings.RECTIFY_DISPATCH_WEEKDAY), settings.RECTIFY_PUBLICATION_DRAFT_HOUR)
+
+
 def notice_period_end(start: dt.date) -> dt.date:
     """The last day of a sign-off public notice (公示) that starts after `start`: so many
     working days (RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS)."""

@@ -366,10 +366,7 @@ def catch_up(*, now: dt.datetime | None = None) -> list[str]:
         if created:
             done.append(f"bulletin {period}")
     week = report_week(today)
-    draft_at = timezone.make_aware(dt.datetime.combine(
-        week + dt.timedelta(days=settings.RECTIFY_DISPATCH_WEEKDAY),
-        dt.time(settings.RECTIFY_PUBLICATION_DRAFT_HOUR)))
-    if now >= draft_at and not Publication.objects.filter(week=week).exists():
+    if now >= calendar.publication_draft_at(week) and not Publication.objects.filter(week=week).exists():
         publication_draft(week=week)
         done.append(f"publication {week}")
     reminders_at = timezone.make_aware(dt.datetime.combine(today, dt.time(settings.RECTIFY_REMINDER_HOUR, 30)))
