@@ -17,7 +17,7 @@ from reports import jobs, services
 from reports.models import Reminder, Report, ReportKind
 from tasks.models import Task
 from tasks.services import task_report_progress
-from tests.calendar_helpers import NOTICE_2027, NOTICE_URL, notice_enter
+from tests.calendar_helpers import NOTICE_2025, NOTICE_2026, NOTICE_2027, NOTICE_URL, notice_enter
 from tests.reports_helpers import at
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +64,20 @@ def test_the_notice_parser_reads_ranges_make_up_days_and_years():
     assert sum(1 for kind, _ in days.values() if kind == "holiday") == 3 + 9 + 3 + 5 + 1 + 3 + 7
     crossing = notice_parse("一、元旦：2017年12月30日至2018年1月1日放假，共3天。", year=2018)
     assert [d.date for d in crossing] == [dt.date(2017, 12, 30), dt.date(2017, 12, 31), dt.date(2018, 1, 1)]
+
+
+@pytest.mark.parametrize(("year", "text"), [(2025, NOTICE_2025), (2026, NOTICE_2026)])
+def test_the_real_notices_give_exactly_what_chinesecalendar_ships(year, text):
+    import chinese_calendar
+
+    calendar_year_enter(year=year, notice=text, actor=None)
+    assert calendar.year_source(year) == "table"
+    day, differences = dt.date(year, 1, 1), []
+    while day.year == year:
+        if calendar.is_working_day(day) != chinese_calendar.is_workday(day):
+            differences.append(day)
+        day += dt.timedelta(days=1)
+    assert differences == []
 
 
 @pytest.mark.parametrize(("text", "message"), [
