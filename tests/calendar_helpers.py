@@ -27,7 +27,7 @@ def notice_enter(client, text: str = NOTICE_2027, year: str = "") -> tuple[str, 
     confirmed = client.post(NOTICE_URL, {"year": year, "notice": text, "confirm": "1"})
     return preview.content.decode(), confirmed
 
-# The real notices for 2025 and 2026 (国办发明电〔2024〕12号, 〔2025〕7号), items as published.
+# The items of the State Council notices for 2025 and 2026 (their days are exactly chinesecalendar 1.11's).
 NOTICE_2025 = """一、元旦：1月1日（周三）放假1天，不调休。
 二、春节：1月28日（农历除夕、周二）至2月4日（农历正月初七、周二）放假调休，共8天。1月26日（周日）、2月8日（周六）上班。
 三、清明节：4月4日（周五）至6日（周日）放假，共3天。
