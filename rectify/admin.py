@@ -90,15 +90,39 @@ class CalendarDayAdmin(CalendarKeptByOffice):
     search_fields = ("name",)
 
 
+CSV_MAX_BYTES = 200 * 1024
+
+
 class NoticeForm(forms.Form):
     year = forms.IntegerField(label=_("年份"), min_value=2000, max_value=2100, required=False,
                               help_text=_("留空时从通知标题读取(如“关于2027年部分节假日安排的通知”)。"))
     notice = forms.CharField(label=_("通知正文"), widget=forms.Textarea(attrs={"rows": 16, "cols": 90}),
-                             max_length=20000)
+                             max_length=20000, required=False,
+                             help_text=_("也可粘贴从表格复制的行,每行一天:日期、放假或上班、节日(如“2027-02-05,放假,春节”)。"))
+    csv_file = forms.FileField(label=_("或上传CSV文件"), required=False,
+                               help_text=_("每行一天:日期,放假或上班,节日;UTF-8或GBK编码。"))
+
+    def clean_csv_file(self) -> str | None:
+        upload = self.cleaned_data.get("csv_file")
+        if not upload:
+            return None
+        raw = upload.read(CSV_MAX_BYTES + 1)
+        if len(raw) > CSV_MAX_BYTES:
+            raise ValidationError(_("CSV文件过大(最多200KB)。"))
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        raise ValidationError(_("无法识别CSV文件的编码,请另存为UTF-8。"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("notice") and not data.get("year"):
+        if data.get("csv_file"):
+            data["notice"] = data["csv_file"]
+        if not data.get("notice"):
+            raise ValidationError(_("请粘贴通知正文或上传CSV文件。"))
+        if not data.get("year"):
             year = notice_year(data["notice"])
             if year is None:
                 raise ValidationError(_("请填写年份:通知中没有找到“XXXX年部分节假日安排”。"))
@@ -131,10 +155,12 @@ class CalendarYearAdmin(CalendarKeptByOffice):
         """Paste the notice → preview of the days → confirm (the same text parsed again)."""
         if not _keeps_calendar(request):
             raise PermissionDenied
-        form = NoticeForm(request.POST or None)
-        days, errors = [], []
+        form = NoticeForm(request.POST or None, request.FILES or None)
+        days, errors, year = [], [], None
         if request.method == "POST" and form.is_valid():
             year, text = form.cleaned_data["year"], form.cleaned_data["notice"]
+            if form.cleaned_data["csv_file"]:  # the file's rows go into the text box: confirm posts them
+                form = NoticeForm(initial={"year": year, "notice": text})
             try:
                 if "confirm" in request.POST:
                     days = calendar_year_enter(year=year, notice=text, actor=request.user)  # type: ignore[arg-type]
@@ -145,5 +171,5 @@ class CalendarYearAdmin(CalendarKeptByOffice):
             except ValidationError as exc:
                 errors = exc.messages
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
-                   "days": days, "errors": errors, "title": gettext("录入国务院节假日安排通知")}
+                   "days": days, "errors": errors, "year": year, "title": gettext("录入国务院节假日安排通知")}
         return TemplateResponse(request, "admin/rectify/calendaryear/notice.html", context)

@@ -4,6 +4,9 @@ office pastes it: each holiday's days off (放假) and make-up working days (上
     一、元旦：1月1日放假，共1天。
     二、春节：2月6日至13日放假调休，共8天。2月14日（星期日）、2月20日（星期六）上班。
 
+Rows copied from a spreadsheet or a CSV file are read too, one day a line (date, kind, name;
+comma or tab): "2027-02-05,放假,春节", "2027-02-14	上班	春节".
+
 A sentence that says 放假 or 上班 but names no date we can read is an error naming its line;
 nothing is guessed.
 """
@@ -21,6 +24,9 @@ _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _HEADING = re.compile(r"^\s*[一二三四五六七八九十]+\s*[、.．]\s*([^：:，,。]{1,12})[：:]")
 _DATE = re.compile(r"(?:(\d{4})\s*年\s*)?(?:(\d{1,2})\s*月\s*)?(\d{1,2})\s*日")
 _PAREN = re.compile(r"[（(][^）)]*[）)]")
+_ROW = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\s*[,，\t]\s*(放假|调休上班|上班|holiday|workday)\s*"
+                  r"(?:[,，\t]\s*([^,，\t]*?))?\s*[,，\t]*\s*$")
+_ROW_KINDS = {"放假": "holiday", "holiday": "holiday", "上班": "workday", "调休上班": "workday", "workday": "workday"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,25 @@ def _days_of(dates: list[tuple[dt.date, bool]]) -> list[dt.date]:
     return days
 
 
+def _row_add(row: re.Match[str], *, line: int, by_date: dict[dt.date, NoticeDay], errors: list[str]) -> None:
+    excerpt = row.group(0).strip()[:40]
+    try:
+        day = dt.date(int(row.group(1)), int(row.group(2)), int(row.group(3)))
+    except ValueError:
+        errors.append(_("第%(line)d行「%(text)s」:不是有效日期。") % {"line": line, "text": excerpt})
+        return
+    kind = _ROW_KINDS[row.group(4)]
+    if kind == "workday" and day.weekday() < 5:
+        errors.append(_("第%(line)d行「%(text)s」:%(day)s是周一至周五,本来就上班,不是调休上班日。")
+                      % {"line": line, "text": excerpt, "day": f"{day.month}月{day.day}日"})
+    elif day in by_date:
+        errors.append(_("第%(line)d行「%(text)s」:%(day)s在第%(other)d行已列出。")
+                      % {"line": line, "text": excerpt, "day": f"{day.month}月{day.day}日",
+                         "other": by_date[day].line})
+    else:
+        by_date[day] = NoticeDay(date=day, kind=kind, name=(row.group(5) or "").strip(), line=line)
+
+
 def notice_parse(text: str, *, year: int) -> list[NoticeDay]:
     """The days a notice names, in date order. Raises ValidationError (all problems, each naming
     its line) when any part cannot be read."""
@@ -80,6 +105,10 @@ def notice_parse(text: str, *, year: int) -> list[NoticeDay]:
     name = ""
     lines = text.translate(_DIGITS).splitlines()
     for number, raw in enumerate(lines, start=1):
+        row = _ROW.match(raw)
+        if row:
+            _row_add(row, line=number, by_date=by_date, errors=errors)
+            continue
         for clause in re.split(r"(?<=[。；;])", raw):
             heading = _HEADING.match(clause)
             if heading:

@@ -275,3 +275,18 @@ def test_report_compliance_does_not_count_the_holiday_week_as_due(plan, coal_lia
         snapshot = snapshot_get(plan=plan, as_of=dt.date(2018, 10, 20))
     # Weeks 2017-12-25 … 2018-10-15 are 43; the National Day week has no working day to report on.
     assert snapshot.reports[(task.pk, coal.pk)] == (0, 42)
+
+
+def test_a_csv_file_or_spreadsheet_rows_enter_a_year_too(client, office_user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(office_user)
+    rows = "日期,类型,节日\n2028-01-01,放假,元旦\n2028-01-29,上班,春节\n2028-01-26,放假,春节\n"
+    upload = SimpleUploadedFile("2028.csv", rows.encode("gb18030"), content_type="text/csv")
+    preview = client.post(NOTICE_URL, {"year": "2028", "csv_file": upload, "preview": "1"}).content.decode()
+    assert "2028年:读到3天" in preview and "2028-01-29,上班,春节" in preview  # the rows, ready to confirm
+    confirmed = client.post(NOTICE_URL, {"year": "2028", "notice": rows, "confirm": "1"})
+    assert confirmed.status_code == 302
+    assert calendar.is_working_day(dt.date(2028, 1, 29)) and not calendar.is_working_day(dt.date(2028, 1, 26))
+    bad = client.post(NOTICE_URL, {"year": "2028", "notice": "2028-02-30\t放假\t春节", "confirm": "1"})
+    assert "第1行" in bad.content.decode() and CalendarDay.objects.count() == 3
