@@ -194,7 +194,7 @@ def report_issue(
                     trigger=trigger, triggered_by=actor, **content,
                 )
         except IntegrityError:
-            # Only (kind, period) is unique: the number follows from the period. Another run won.
+            # The number follows from the period, so any clash means another run issued it first.
             return Report.objects.get(kind=kind, period=period), False
         deliveries = Delivery.objects.bulk_create(
             Delivery(report=report, round=0, subject=_subject_for(report, r["audience"], r["unit_id"]),
