@@ -16,11 +16,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connection
+from plan_replay import PlanSnapshot, plan_snapshot_take
 
 from rectify.models import User
 from rectify.roles import Role, roles_ensure
 from tasks.models import Plan, Unit
-from tasks.plan_loading import plan_fixture_read, plan_load
+from tasks.plan_loading import plan_fixture_read
 
 REQUIRE_SERVICES = os.environ.get("RECTIFY_REQUIRE_SERVICES") == "1"
 BASE_DIR = Path(settings.BASE_DIR)
@@ -115,11 +116,18 @@ def plan_data() -> dict:
     return plan_fixture_read("shanxi-2017")
 
 
+@pytest.fixture(scope="session")
+def plan_snapshot(django_db_setup, django_db_blocker, plan_data) -> PlanSnapshot:
+    """The plan's rows, recorded once per session by a real (rolled-back) `plan_load`."""
+    with django_db_blocker.unblock():
+        return plan_snapshot_take(data=plan_data)
+
+
 @pytest.fixture
-def plan(db, plan_data) -> Plan:
+def plan(db, plan_snapshot) -> Plan:
+    """The Shanxi 2017 plan, as `plan_load` writes it, replayed in a few bulk inserts."""
     roles_ensure()
-    loaded, _ = plan_load(data=plan_data)
-    return loaded
+    return plan_snapshot.replay()
 
 
 def _user(username: str, role: Role, unit: Unit | None = None, **extra) -> User:
