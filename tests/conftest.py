@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from cast import example_user, user_create
 from django.conf import settings
 from django.db import connection
 from plan_replay import PlanSnapshot, plan_snapshot_take
@@ -131,46 +132,71 @@ def plan(db, plan_snapshot) -> Plan:
 
 
 def _user(username: str, role: Role, unit: Unit | None = None, **extra) -> User:
-    from django.contrib.auth.models import Group
+    """A one-off user outside the cast (kept for older tests; new ones use cast.example_user)."""
+    return user_create(username, role, unit=unit, **extra)
 
-    user = User.objects.create_user(username=username, password="pw-for-tests", unit=unit,
-                                    full_name=username, email=f"{username}@example.test", **extra)
-    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
-    return user
+
+# The cast (tests/cast.py), by the fixture names the tests ask for.
 
 
 @pytest.fixture
 def coal_liaison(plan) -> User:
-    return _user("coal", Role.LIAISON, Unit.objects.get(name="省煤炭工业厅"))
+    return example_user("coal")
 
 
 @pytest.fixture
 def taiyuan_liaison(plan) -> User:
-    return _user("taiyuan", Role.LIAISON, Unit.objects.get(name="太原市政府"))
-
-
-@pytest.fixture
-def office_user(plan) -> User:
-    return _user("office", Role.OFFICE, Unit.objects.get(code="sx-zgb"), is_staff=True)
-
-
-@pytest.fixture
-def leader(plan) -> User:
-    return _user("leader", Role.LEADER)
-
-
-@pytest.fixture
-def outsider(plan) -> User:
-    return User.objects.create_user(username="outsider", password="pw-for-tests")
-
-
-# --- Officials' workspace (issue 3) ------------------------------------------------------------
+    return example_user("taiyuan")
 
 
 @pytest.fixture
 def env_liaison(plan) -> User:
     """Liaison of 省环保厅, the lead unit of many tasks (e.g. 12, where 太原市政府 is responsible)."""
-    return _user("env", Role.LIAISON, Unit.objects.get(name="省环保厅"))
+    return example_user("env")
+
+
+@pytest.fixture
+def office_user(plan) -> User:
+    return example_user("office")
+
+
+@pytest.fixture
+def office_head(plan) -> User:
+    """The office's head: office staff who may also read the accountability register."""
+    return example_user("head")
+
+
+@pytest.fixture
+def supervisor(plan) -> User:
+    return example_user("supervisor")
+
+
+@pytest.fixture
+def leader(plan) -> User:
+    return example_user("leader")
+
+
+@pytest.fixture
+def acc_officer(plan) -> User:
+    return example_user("acc")
+
+
+@pytest.fixture
+def publicity_officer(plan) -> User:
+    return example_user("pub")
+
+
+@pytest.fixture
+def outsider(plan) -> User:
+    return example_user("outsider")
+
+
+@pytest.fixture
+def superuser(plan) -> User:
+    return example_user("root")
+
+
+# --- Officials' workspace (issue 3) ------------------------------------------------------------
 
 
 @pytest.fixture
@@ -264,3 +290,4 @@ def _translations_compiled():
 
     if translations_compile():
         trans_real._translations.clear()  # catalogs read before the .mo existed
+

@@ -157,11 +157,6 @@ def test_access_log_is_the_groups_alone(client, case, acc_officer, office_head, 
 ADMIN_MODELS = ["case", "accountableperson", "casedocument", "publicresult", "caseaccesslog"]
 
 
-@pytest.fixture
-def superuser(plan):
-    return User.objects.create_superuser(username="root", password="pw-for-tests", email="r@x.test")
-
-
 @pytest.mark.parametrize("who", ["office_user", "superuser", "staff_leader"])
 def test_admin_hides_the_register_from_everyone_else(request, client, case, person, who):
     if who == "staff_leader":
