@@ -8,18 +8,23 @@ same rows with the same ids as a real load into an empty database, in one transa
 works for rolled-back tests and for `transactional_db` / `live_server` / real-worker tests
 alike (after a flush the next test gets the plan again the same way).
 
+Times the load took from the clock (a task's "created" history entry, created_at) are moved
+to the time of the replay, as a real load at that moment would have written them.
+
 The role groups and their permissions are not replayed: a flush recreates permissions with new
 ids, so `roles_ensure()` runs for real each time (a few dozen queries).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 from tasks.models import Plan
 from tasks.plan_loading import plan_load
@@ -39,6 +44,8 @@ def _replayed_models() -> list[type[models.Model]]:
 @dataclass(frozen=True)
 class PlanSnapshot:
     plan_pk: int
+    taken_from: dt.datetime  # the clock while the real load ran
+    taken_until: dt.datetime
     # (model, [{attname: value}, …]) in the order the tables were found
     tables: tuple[tuple[type[models.Model], tuple[dict[str, Any], ...]], ...]
 
@@ -49,9 +56,11 @@ class PlanSnapshot:
     def replay(self) -> Plan:
         """Insert the plan's rows into the current database (inside one transaction, so the
         deferred foreign keys are checked once, at the end)."""
+        shift = timezone.now() - self.taken_from
         with transaction.atomic():
             for model, rows in self.tables:
-                model._base_manager.bulk_create([model(**row) for row in rows], batch_size=500)
+                objects = [model(**{k: self._moved(v, shift) for k, v in row.items()}) for row in rows]
+                model._base_manager.bulk_create(objects, batch_size=500)
             # PostgreSQL sequences do not move for explicit ids; SQLite's do by themselves.
             statements = connection.ops.sequence_reset_sql(no_style(), [m for m, _ in self.tables])
             if statements:
@@ -59,6 +68,11 @@ class PlanSnapshot:
                     for sql in statements:
                         cursor.execute(sql)
         return Plan.objects.get(pk=self.plan_pk)
+
+    def _moved(self, value: Any, shift: dt.timedelta) -> Any:
+        if isinstance(value, dt.datetime) and self.taken_from <= value <= self.taken_until:
+            return value + shift
+        return value
 
 
 def _columns(model: type[models.Model]) -> list[str]:
@@ -70,7 +84,9 @@ def plan_snapshot_take(*, data: dict[str, Any]) -> PlanSnapshot:
     replayed = _replayed_models()
     with transaction.atomic():
         before = {m: set(m._base_manager.values_list("pk", flat=True)) for m in replayed}
+        taken_from = timezone.now()
         plan, created = plan_load(data=data)
+        taken_until = timezone.now()
         if not created:
             raise RuntimeError(
                 f"the test database already holds plan {plan.code!r} before any test ran; "
@@ -85,6 +101,7 @@ def plan_snapshot_take(*, data: dict[str, Any]) -> PlanSnapshot:
             )
             if rows:
                 tables.append((model, rows))
-        snapshot = PlanSnapshot(plan_pk=plan.pk, tables=tuple(tables))
+        snapshot = PlanSnapshot(plan_pk=plan.pk, taken_from=taken_from, taken_until=taken_until,
+                                tables=tuple(tables))
         transaction.set_rollback(True)
     return snapshot
