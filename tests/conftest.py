@@ -291,3 +291,20 @@ def _translations_compiled():
     if translations_compile():
         trans_real._translations.clear()  # catalogs read before the .mo existed
 
+
+# --- Markers ---------------------------------------------------------------------------------
+
+# A test that asks for one of these fixtures needs that service, whatever its file says: the
+# marker is given here so that `-m "not services and not browser"` (make test-fast, the parallel
+# pass of make test) can never pick up a test that starts a process or needs a real service.
+SERVICE_FIXTURES = {"postgres", "redis_url", "celery_worker_factory", "celery_worker_process"}
+BROWSER_FIXTURES = {"browser", "page"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & SERVICE_FIXTURES:
+            item.add_marker(pytest.mark.services)
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)

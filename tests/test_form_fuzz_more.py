@@ -32,7 +32,7 @@ from tests.fuzzing import (
 )
 from tests.reports_helpers import at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # hypothesis: many examples per form
 
 
 @pytest.fixture
