@@ -25,7 +25,7 @@ translations: $(STAMP)
 	$(BIN)/python manage.py compile_translations
 
 # Developer step (needs GNU gettext's xgettext): refresh locale/en/LC_MESSAGES/django.po from the
-# code, then write the English of every new msgid; tests/test_i18n.py fails until that is done.
+# code, then write the English of every new msgid; tests/rectify/test_i18n.py fails until that is done.
 messages: install
 	$(BIN)/python manage.py makemessages -l en --no-obsolete -i "tests/*" -i "bench/*" -i "var/*"
 

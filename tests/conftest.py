@@ -10,31 +10,29 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from cast import example_user, user_create
 from django.conf import settings
 from django.db import connection
-from plan_replay import PlanSnapshot, plan_snapshot_take
 
 from rectify.models import User
 from rectify.roles import Role, roles_ensure
 from tasks.models import Plan, Unit
 from tasks.plan_loading import plan_fixture_read
 
-REQUIRE_SERVICES = os.environ.get("RECTIFY_REQUIRE_SERVICES") == "1"
-BASE_DIR = Path(settings.BASE_DIR)
-CHROMIUM = os.environ.get("RECTIFY_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = BASE_DIR / "docs" / "screenshots"
-
-
-def missing_service(reason: str) -> None:
-    """Fail in CI, skip elsewhere: a real-service test must never pass by not running."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"required service missing: {reason}")
-    pytest.skip(reason)
+# Helpers are imported from tests.helpers; the names stay here too for `from conftest import …`.
+from tests.cast import example_user, user_create
+from tests.helpers import (  # noqa: F401
+    BASE_DIR,
+    CHROMIUM,
+    REQUIRE_SERVICES,
+    SCREENSHOTS,
+    missing_service,
+    screenshot,
+    wait_until,
+)
+from tests.plan_replay import PlanSnapshot, plan_snapshot_take
 
 
 @pytest.fixture
@@ -91,22 +89,6 @@ def page(browser, live_server):
     yield page
     context.close()
     assert not violations, f"CSP violations: {violations}"
-
-
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.2) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(interval)  # polling a real process from a test; not a timing assertion
-    return False
 
 
 # --- The plan and the cast -------------------------------------------------------------------

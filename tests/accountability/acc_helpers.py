@@ -1,7 +1,7 @@
-"""The register's cast and helpers, shared by its tests with `from acc_helpers import *`.
+"""The register's helpers and fixtures, shared by its tests with
+`from tests.accountability.acc_helpers import *` (the star brings the fixtures `case` and
+`admin_acc_officer`).
 
-Not a conftest.py: tests/ is not a package, so a second conftest here would take the name
-`conftest` in sys.modules from tests/conftest.py and break `from conftest import screenshot`.
 The register's users (acc_officer, office_head, publicity_officer) are in the shared cast
 (tests/cast.py, fixtures in tests/conftest.py); here: the officer as admin staff and a case.
 """

@@ -13,10 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
-from acc_helpers import upload
 from django.urls import reverse
-from test_accountability_import import GOOD, xlsx
 
 from accountability.models import (
     AccountablePerson,
@@ -30,6 +27,9 @@ from accountability.models import (
     StageRecord,
 )
 from accountability.services import case_advance, person_save, public_result_prepare
+from tests.accountability.acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
+from tests.accountability.acc_helpers import upload
+from tests.accountability.test_accountability_import import GOOD, xlsx
 
 pytestmark = pytest.mark.django_db
 

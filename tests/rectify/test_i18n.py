@@ -15,7 +15,6 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import missing_service
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
@@ -23,6 +22,7 @@ from django.urls import reverse
 from rectify.management.commands.compile_translations import translations_compile
 from reports.services import publication_approve, publication_draft
 from tasks.models import Measure, Plan, Problem, Region, Task, Unit
+from tests.helpers import missing_service
 
 PO_PATH = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 # The code makemessages reads: the apps and the project templates (tests and bench are not UI).

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
-from cast import example_user
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,6 +17,7 @@ from rectify.models import User
 from reports import services
 from reports.models import ReportKind
 from tasks.models import Task, Unit
+from tests.cast import example_user
 from tests.fuzzing import (
     CJK,
     FUZZ,

@@ -7,12 +7,12 @@ import re
 
 import pytest
 import time_machine
-from cast import example_user
-from conftest import screenshot
 
 from reports import services
 from reports.models import ReportKind
 from tasks.demo import history_simulate
+from tests.cast import example_user
+from tests.helpers import screenshot
 from tests.reports_helpers import at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

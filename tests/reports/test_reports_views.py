@@ -6,7 +6,6 @@ import datetime as dt
 
 import pytest
 import time_machine
-from cast import example_user
 from django.core import mail
 from django.urls import reverse
 
@@ -14,6 +13,7 @@ from reports import services
 from reports.models import Delivery, Publication, Report, ReportKind, Resend
 from tasks.models import Task, TaskStatus, TaskUnit
 from tasks.services import task_report_progress
+from tests.cast import example_user
 from tests.reports_helpers import at
 
 pytestmark = pytest.mark.django_db

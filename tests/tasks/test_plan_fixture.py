@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 from django.db import connection, transaction
 from django.utils import timezone
-from plan_replay import _replayed_models
 
 from rectify.roles import roles_ensure
 from tasks.models import DeadlineClass, Measure, Plan, Problem, Region, Task, TaskUnit, Unit
 from tasks.plan_loading import plan_load
+from tests.plan_replay import _replayed_models
 
 pytestmark = pytest.mark.django_db
 
