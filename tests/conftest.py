@@ -11,7 +11,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,19 +20,20 @@ from django.db import connection
 from rectify.models import User
 from rectify.roles import Role, roles_ensure
 from tasks.models import Plan, Unit
-from tasks.plan_loading import plan_fixture_read, plan_load
+from tasks.plan_loading import plan_fixture_read
 
-REQUIRE_SERVICES = os.environ.get("RECTIFY_REQUIRE_SERVICES") == "1"
-BASE_DIR = Path(settings.BASE_DIR)
-CHROMIUM = os.environ.get("RECTIFY_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = BASE_DIR / "docs" / "screenshots"
-
-
-def missing_service(reason: str) -> None:
-    """Fail in CI, skip elsewhere: a real-service test must never pass by not running."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"required service missing: {reason}")
-    pytest.skip(reason)
+# Helpers are imported from tests.helpers; the names stay here too for `from conftest import …`.
+from tests.cast import example_user, user_create
+from tests.helpers import (  # noqa: F401
+    BASE_DIR,
+    CHROMIUM,
+    REQUIRE_SERVICES,
+    SCREENSHOTS,
+    missing_service,
+    screenshot,
+    wait_until,
+)
+from tests.plan_replay import PlanSnapshot, plan_snapshot_take
 
 
 @pytest.fixture
@@ -92,22 +92,6 @@ def page(browser, live_server):
     assert not violations, f"CSP violations: {violations}"
 
 
-def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def wait_until(predicate, timeout: float = 20.0, interval: float = 0.2) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(interval)  # polling a real process from a test; not a timing assertion
-    return False
-
-
 # --- The plan and the cast -------------------------------------------------------------------
 
 
@@ -116,54 +100,86 @@ def plan_data() -> dict:
     return plan_fixture_read("shanxi-2017")
 
 
+@pytest.fixture(scope="session")
+def plan_snapshot(django_db_setup, django_db_blocker, plan_data) -> PlanSnapshot:
+    """The plan's rows, recorded once per session by a real (rolled-back) `plan_load`."""
+    with django_db_blocker.unblock():
+        return plan_snapshot_take(data=plan_data)
+
+
 @pytest.fixture
-def plan(db, plan_data) -> Plan:
+def plan(db, plan_snapshot) -> Plan:
+    """The Shanxi 2017 plan, as `plan_load` writes it, replayed in a few bulk inserts."""
     roles_ensure()
-    loaded, _ = plan_load(data=plan_data)
-    return loaded
+    return plan_snapshot.replay()
 
 
 def _user(username: str, role: Role, unit: Unit | None = None, **extra) -> User:
-    from django.contrib.auth.models import Group
+    """A one-off user outside the cast (kept for older tests; new ones use cast.example_user)."""
+    return user_create(username, role, unit=unit, **extra)
 
-    user = User.objects.create_user(username=username, password="pw-for-tests", unit=unit,
-                                    full_name=username, email=f"{username}@example.test", **extra)
-    user.groups.add(Group.objects.get_or_create(name=role.value)[0])
-    return user
+
+# The cast (tests/cast.py), by the fixture names the tests ask for.
 
 
 @pytest.fixture
 def coal_liaison(plan) -> User:
-    return _user("coal", Role.LIAISON, Unit.objects.get(name="省煤炭工业厅"))
+    return example_user("coal")
 
 
 @pytest.fixture
 def taiyuan_liaison(plan) -> User:
-    return _user("taiyuan", Role.LIAISON, Unit.objects.get(name="太原市政府"))
-
-
-@pytest.fixture
-def office_user(plan) -> User:
-    return _user("office", Role.OFFICE, Unit.objects.get(code="sx-zgb"), is_staff=True)
-
-
-@pytest.fixture
-def leader(plan) -> User:
-    return _user("leader", Role.LEADER)
-
-
-@pytest.fixture
-def outsider(plan) -> User:
-    return User.objects.create_user(username="outsider", password="pw-for-tests")
-
-
-# --- Officials' workspace (issue 3) ------------------------------------------------------------
+    return example_user("taiyuan")
 
 
 @pytest.fixture
 def env_liaison(plan) -> User:
     """Liaison of 省环保厅, the lead unit of many tasks (e.g. 12, where 太原市政府 is responsible)."""
-    return _user("env", Role.LIAISON, Unit.objects.get(name="省环保厅"))
+    return example_user("env")
+
+
+@pytest.fixture
+def office_user(plan) -> User:
+    return example_user("office")
+
+
+@pytest.fixture
+def office_head(plan) -> User:
+    """The office's head: office staff who may also read the accountability register."""
+    return example_user("head")
+
+
+@pytest.fixture
+def supervisor(plan) -> User:
+    return example_user("supervisor")
+
+
+@pytest.fixture
+def leader(plan) -> User:
+    return example_user("leader")
+
+
+@pytest.fixture
+def acc_officer(plan) -> User:
+    return example_user("acc")
+
+
+@pytest.fixture
+def publicity_officer(plan) -> User:
+    return example_user("pub")
+
+
+@pytest.fixture
+def outsider(plan) -> User:
+    return example_user("outsider")
+
+
+@pytest.fixture
+def superuser(plan) -> User:
+    return example_user("root")
+
+
+# --- Officials' workspace (issue 3) ------------------------------------------------------------
 
 
 @pytest.fixture
@@ -277,3 +293,21 @@ def _translations_compiled():
 
     if translations_compile():
         trans_real._translations.clear()  # catalogs read before the .mo existed
+
+
+# --- Markers ---------------------------------------------------------------------------------
+
+# A test that asks for one of these fixtures needs that service, whatever its file says: the
+# marker is given here so that `-m "not services and not browser"` (make test-fast, the parallel
+# pass of make test) can never pick up a test that starts a process or needs a real service.
+SERVICE_FIXTURES = {"postgres", "redis_url", "celery_worker_factory", "celery_worker_process"}
+BROWSER_FIXTURES = {"browser", "page"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & SERVICE_FIXTURES:
+            item.add_marker(pytest.mark.services)
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)

@@ -1,9 +1,9 @@
-"""The register's cast and helpers, shared by its tests with `from acc_helpers import *`.
+"""The register's helpers and fixtures, shared by its tests with
+`from tests.accountability.acc_helpers import *` (the star brings the fixtures `case` and
+`admin_acc_officer`).
 
-Not a conftest.py: tests/ is not a package, so a second conftest here would take the name
-`conftest` in sys.modules from tests/conftest.py and break `from conftest import screenshot`.
-Beside the shared cast (coal_liaison, office_user, leader, outsider): an accountability
-officer, the office head, a publicity officer, and a case to work on.
+The register's users (acc_officer, office_head, publicity_officer) are in the shared cast
+(tests/cast.py, fixtures in tests/conftest.py); here: the officer as admin staff and a case.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import io
 import zipfile
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accountability.models import Case, CaseSource
 from accountability.services import case_create
 from rectify.models import User
-from rectify.roles import Role
 from tasks.models import Region, Unit
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -36,29 +35,6 @@ def docx_bytes() -> bytes:
 
 def upload(name: str = "核查报告.pdf", data: bytes = PDF) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="application/octet-stream")
-
-
-def cast_user(username: str, *roles: Role, unit: Unit | None = None, **extra) -> User:
-    user = User.objects.create_user(username=username, password="pw-for-tests", unit=unit,
-                                    full_name=username, **extra)
-    user.groups.add(*(Group.objects.get_or_create(name=r.value)[0] for r in roles))
-    return user
-
-
-@pytest.fixture
-def acc_officer(plan) -> User:
-    return cast_user("acc", Role.ACCOUNTABILITY, unit=Unit.objects.get(name="省纪委省监委"))
-
-
-@pytest.fixture
-def office_head(plan) -> User:
-    return cast_user("head", Role.OFFICE, Role.OFFICE_HEAD, unit=Unit.objects.get(code="sx-zgb"),
-                     is_staff=True)
-
-
-@pytest.fixture
-def publicity_officer(plan) -> User:
-    return cast_user("pub", Role.PUBLICITY, unit=Unit.objects.get(name="省委宣传部"))
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
-from acc_helpers import PDF, upload
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from accountability.models import CaseAccessLog, Outcome, Rank
 from accountability.services import DocumentUpload, document_add, person_save
 from rectify.models import User
+from tests.accountability.acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
+from tests.accountability.acc_helpers import PDF, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -155,11 +155,6 @@ def test_access_log_is_the_groups_alone(client, case, acc_officer, office_head, 
 # --- The admin ------------------------------------------------------------------------------
 
 ADMIN_MODELS = ["case", "accountableperson", "casedocument", "publicresult", "caseaccesslog"]
-
-
-@pytest.fixture
-def superuser(plan):
-    return User.objects.create_superuser(username="root", password="pw-for-tests", email="r@x.test")
 
 
 @pytest.mark.parametrize("who", ["office_user", "superuser", "staff_leader"])

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
-from acc_helpers import PDF
-from conftest import screenshot
 from django.utils import timezone
 
 from accountability.models import Case, CaseAccessLog, Stage
 from accountability.selectors import public_results
+from tests.accountability.acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
+from tests.accountability.acc_helpers import PDF
+from tests.helpers import screenshot
 
 pytestmark = [pytest.mark.browser]
 

@@ -7,15 +7,15 @@ import io
 import zipfile
 
 import pytest
-from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
-from acc_helpers import PDF, PNG, docx_bytes, upload
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.urls import reverse
-from hostile_zips import BILLION_LAUGHS, encrypted_flag, header_lies, ooxml, with_names
 
 from accountability.models import CaseDocument
 from accountability.services import DocumentUpload, document_add
+from tests.accountability.acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
+from tests.accountability.acc_helpers import PDF, PNG, docx_bytes, upload
+from tests.hostile_zips import BILLION_LAUGHS, encrypted_flag, header_lies, ooxml, with_names
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +21,7 @@ from accountability.services import (
     public_result_prepare,
 )
 from tasks.models import Region, Unit
+from tests.accountability.acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
 
 pytestmark = pytest.mark.django_db
 

@@ -8,17 +8,17 @@ import io
 import zipfile
 
 import pytest
-from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
-from acc_helpers import PDF
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from hostile_zips import encrypted_flag, header_lies, laughing_workbook
 from openpyxl import Workbook
 
 from accountability.importing import cases_import, import_parse, workbook_bytes_check
 from accountability.models import Case, CaseSource, Stage, StageRecord
 from accountability.services import case_create
+from tests.accountability.acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
+from tests.accountability.acc_helpers import PDF
+from tests.hostile_zips import encrypted_flag, header_lies, laughing_workbook
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,11 @@
-"""Permission matrix for every view of the register that changes data, on PostgreSQL.
+"""Permission matrix for every view of the register that changes data.
 
 accountability group: allowed · office head: 403 (may read, not handle) · office staff,
 leader, liaison: 404 (the case is not theirs to know of) · anonymous: login redirect ·
 GET on a POST-only view: 405. Approving a public result belongs to the publicity group.
+
+It runs on the suite's database: SQLite in `make test` / `make test-fast`, PostgreSQL in
+`.ci/run` (DATABASE_URL), so both engines answer the same 98 cases.
 """
 
 from __future__ import annotations
@@ -10,10 +13,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
-from acc_helpers import upload
 from django.urls import reverse
-from test_accountability_import import GOOD, xlsx
 
 from accountability.models import (
     AccountablePerson,
@@ -27,8 +27,11 @@ from accountability.models import (
     StageRecord,
 )
 from accountability.services import case_advance, person_save, public_result_prepare
+from tests.accountability.acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
+from tests.accountability.acc_helpers import upload
+from tests.accountability.test_accountability_import import GOOD, xlsx
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 D = dt.date(2018, 2, 1)
 
@@ -169,7 +172,7 @@ def snapshot():
 
 @pytest.mark.parametrize("role_fixture", list(ROLES))
 @pytest.mark.parametrize("view", list(VIEWS))
-def test_permission_matrix(request, postgres, client, case, acc_officer, publicity_officer, view, role_fixture):
+def test_permission_matrix(request, client, case, acc_officer, publicity_officer, view, role_fixture):
     url, data = VIEWS[view][2](case, acc_officer)
     role = ROLES[role_fixture]
     if view == "import_confirm":
@@ -194,7 +197,7 @@ def test_permission_matrix(request, postgres, client, case, acc_officer, publici
 
 
 @pytest.mark.parametrize("view", [v for v, (post_only, _, _) in VIEWS.items() if post_only])
-def test_get_on_post_only_views_is_405(postgres, client, case, acc_officer, publicity_officer, view):
+def test_get_on_post_only_views_is_405(client, case, acc_officer, publicity_officer, view):
     url, _ = VIEWS[view][2](case, acc_officer)
     client.force_login(publicity_officer if VIEWS[view][1] == "pub" else acc_officer)
     before = snapshot()

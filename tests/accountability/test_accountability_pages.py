@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
 from django.urls import reverse
 from django.utils import timezone
 
 from accountability.models import Case, CaseSource, Stage, StageRecord
 from tasks.models import Task
 from tasks.services import task_update
+from tests.accountability.acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,6 @@ import datetime as dt
 import json
 
 import pytest
-from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.urls import reverse
@@ -22,6 +21,7 @@ from accountability.services import (
     public_result_reject,
 )
 from tasks.models import Unit
+from tests.accountability.acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
 
 pytestmark = pytest.mark.django_db
 

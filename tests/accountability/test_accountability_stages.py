@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
-from acc_helpers import upload
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 from django.utils import timezone
@@ -35,6 +33,8 @@ from accountability.services import (
 )
 from tasks.models import Task
 from tasks.services import StaleEditError, task_reopen, task_update
+from tests.accountability.acc_helpers import *  # noqa: F403 (the register's cast: fixtures and helpers)
+from tests.accountability.acc_helpers import upload
 
 pytestmark = pytest.mark.django_db
 

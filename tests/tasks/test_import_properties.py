@@ -12,6 +12,8 @@ from tasks.deadlines import DeadlineError, month_end, parse_deadline
 from tasks.importing import UnitDirectory, _integer, _percent, _split_units
 from tasks.models import DeadlineClass, Unit
 
+pytestmark = pytest.mark.slow  # hypothesis: hundreds of examples per property
+
 ISSUED = dt.date(2017, 12, 19)
 EPOCH = dt.date(1899, 12, 30)
 FULL_WIDTH = {ord(c): ord(c) + 0xFEE0 for c in "0123456789%,;:()"}

@@ -36,7 +36,7 @@ from tests.fuzzing import (
 )
 from tests.workspace_files import png
 
-pytestmark = [pytest.mark.django_db]
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # hypothesis: many examples per form
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ import re
 
 import pytest
 import time_machine
-from conftest import _user, screenshot
 
-from rectify.roles import Role
 from reports import services
 from reports.models import ReportKind
 from tasks.demo import history_simulate
+from tests.cast import example_user
+from tests.helpers import screenshot
 from tests.reports_helpers import at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,7 +39,7 @@ def issued(plan, office_user, leader, coal_liaison, taiyuan_liaison):
         dispatch, _ = services.report_issue(kind=ReportKind.DISPATCH)
     with time_machine.travel(at(2018, 11, 1, 9, 0), tick=False):
         services.report_issue(kind=ReportKind.BULLETIN)
-    publicity = _user("publicity", Role.PUBLICITY)
+    publicity = example_user("publicity")
     publication, _ = services.publication_draft(week=dt.date(2018, 10, 8))
     services.publication_update(publication=publication, intro="本周全省整改工作进展情况如下。")
     services.publication_approve(publication=publication, user=publicity)

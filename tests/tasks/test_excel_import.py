@@ -8,7 +8,6 @@ import re
 import zipfile
 
 import pytest
-from hostile_zips import encrypted_flag, header_lies, laughing_workbook
 from openpyxl import Workbook
 
 from tasks.importing import (
@@ -18,6 +17,7 @@ from tasks.importing import (
     ledger_source_open,
 )
 from tasks.models import DeadlineClass, Task, TaskChange, TaskUnit, Unit
+from tests.hostile_zips import encrypted_flag, header_lies, laughing_workbook
 
 pytestmark = pytest.mark.django_db
 

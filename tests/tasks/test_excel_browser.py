@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook
 
 from tasks.models import Task
-from tests.conftest import screenshot
+from tests.helpers import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -8,10 +8,10 @@ import time
 from collections import Counter
 
 import pytest
-from conftest import wait_until
 
 from rectify.celery import app
 from reports.models import Delivery, Report, ReportKind
+from tests.helpers import wait_until
 from tests.reports_helpers import mails_written
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]

@@ -30,7 +30,7 @@ from tests.fuzzing import (
     uploads,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # hypothesis: many examples per form
 
 D = dt.date(2018, 2, 1)
 

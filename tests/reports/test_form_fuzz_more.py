@@ -9,16 +9,15 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
-from conftest import _user
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rectify.models import User
-from rectify.roles import Role
 from reports import services
 from reports.models import ReportKind
 from tasks.models import Task, Unit
+from tests.cast import example_user
 from tests.fuzzing import (
     CJK,
     FUZZ,
@@ -33,7 +32,7 @@ from tests.fuzzing import (
 )
 from tests.reports_helpers import at
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # hypothesis: many examples per form
 
 
 @pytest.fixture
@@ -45,7 +44,7 @@ def dispatch(plan, office_user, leader, coal_liaison, taiyuan_liaison, django_ca
 
 @pytest.fixture
 def publicity(plan):
-    return _user("publicity", Role.PUBLICITY)
+    return example_user("publicity")
 
 
 @pytest.fixture
@@ -57,7 +56,7 @@ def publication(plan):
 
 @pytest.fixture
 def acc_reader(plan):
-    return _user("acc-reader", Role.ACCOUNTABILITY)
+    return example_user("acc-reader")
 
 
 FLAG = st.one_of(st.sampled_from(["on", "1", "true", "false", "0", ""]), nasty_text())

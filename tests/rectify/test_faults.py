@@ -28,7 +28,7 @@ import pytest
 from django.conf import settings
 
 from bench.load import TASK_LINK, VERSION, Client, Stats, multipart, tiny_png
-from tests.conftest import missing_service, wait_until
+from tests.helpers import missing_service, wait_until
 from tests.reports_helpers import mails_written
 
 pytestmark = pytest.mark.services

@@ -24,15 +24,14 @@ from tasks.dashboards import (
 from tasks.lights import Light, task_is_lagging, task_light
 from tasks.models import (
     DeadlineClass,
-    ProgressReport,
     Region,
     Task,
-    TaskChange,
     TaskStatus,
     TaskUnit,
     Unit,
 )
 from tasks.services import TaskUnitSpec, task_create, task_report_progress, task_update
+from tests.factories import ProgressReportFactory, TaskChangeFactory
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -308,12 +307,12 @@ def _add_tasks_and_reports(plan, n: int) -> None:
             units=[TaskUnitSpec(units[0], TaskUnit.Role.LEAD), TaskUnitSpec(units[1 + i % 2], TaskUnit.Role.RESPONSIBLE)],
         )
         for week in range(4):
-            ProgressReport.objects.create(
+            ProgressReportFactory(
                 task=task, unit=units[0], week=dt.date(2018, 1, 1) + dt.timedelta(days=7 * week),
                 percent=10 * week, text="x", reported_at=at("2018-01-02"),
             )
-        TaskChange.objects.create(task=task, at=at("2018-01-03"), subject="task", field="status",
-                                  old=TaskStatus.IN_PROGRESS, new=TaskStatus.IN_PROGRESS)
+        TaskChangeFactory(task=task, at=at("2018-01-03"), subject="task", field="status",
+                          old=TaskStatus.IN_PROGRESS, new=TaskStatus.IN_PROGRESS)
 
 
 PINNED = {

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from bench.load import load_run
-from tests.test_faults import app_env, app_prepare, gunicorn_start, private_postgres  # noqa: F401 (fixture)
+from tests.rectify.test_faults import app_env, app_prepare, gunicorn_start, private_postgres  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.services
 

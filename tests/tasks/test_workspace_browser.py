@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tasks.models import Task, TaskStatus
 from tasks.signoff import signoff_close_due
-from tests.conftest import SCREENSHOTS, screenshot
+from tests.helpers import SCREENSHOTS, screenshot
 from tests.workspace_files import pdf_bytes, png, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True),

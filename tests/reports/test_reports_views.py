@@ -6,15 +6,14 @@ import datetime as dt
 
 import pytest
 import time_machine
-from conftest import _user
 from django.core import mail
 from django.urls import reverse
 
-from rectify.roles import Role
 from reports import services
 from reports.models import Delivery, Publication, Report, ReportKind, Resend
-from tasks.models import Task, TaskStatus, TaskUnit, Unit
+from tasks.models import Task, TaskStatus, TaskUnit
 from tasks.services import task_report_progress
+from tests.cast import example_user
 from tests.reports_helpers import at
 
 pytestmark = pytest.mark.django_db
@@ -27,12 +26,13 @@ def cast(plan, office_user, leader, coal_liaison, taiyuan_liaison, outsider):
 
 @pytest.fixture
 def office_head(plan):
-    return _user("office-head", Role.OFFICE_HEAD, Unit.objects.get(code="sx-zgb"))
+    """Here the head role alone (not conftest's office_head, who is office staff too)."""
+    return example_user("office-head")
 
 
 @pytest.fixture
 def publicity(plan):
-    return _user("publicity", Role.PUBLICITY)
+    return example_user("publicity")
 
 
 @pytest.fixture

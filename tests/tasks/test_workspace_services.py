@@ -11,7 +11,7 @@ from django.db import connection
 from tasks.models import SignoffStep, Task, TaskStatus
 from tasks.services import StaleEditError
 from tasks.signoff import signoff_apply, signoff_lead_review, signoff_office_verify
-from tests.conftest import wait_until
+from tests.helpers import wait_until
 from tests.workspace_files import png
 
 pytestmark = [pytest.mark.services, pytest.mark.usefixtures("evidence_storage")]

@@ -1,8 +1,15 @@
 """The Shanxi plan as data: 60 tasks decomposed from the 20 measures."""
 
-import pytest
+import datetime as dt
 
-from tasks.models import DeadlineClass, Measure, Problem, Region, Task, TaskUnit, Unit
+import pytest
+from django.db import connection, transaction
+from django.utils import timezone
+
+from rectify.roles import roles_ensure
+from tasks.models import DeadlineClass, Measure, Plan, Problem, Region, Task, TaskUnit, Unit
+from tasks.plan_loading import plan_load
+from tests.plan_replay import _replayed_models
 
 pytestmark = pytest.mark.django_db
 
@@ -61,8 +68,43 @@ def test_region_tree_and_units(plan):
 
 
 def test_loading_twice_changes_nothing(plan, plan_data):
-    from tasks.plan_loading import plan_load
-
     again, created = plan_load(data=plan_data)
     assert not created and again == plan
     assert Task.objects.count() == 60
+
+
+
+def _ledger_rows(since: dt.datetime) -> dict:
+    """Every row of every table the plan fixture fills; times from `since` on read "NOW"."""
+    def value(v):
+        return "NOW" if isinstance(v, dt.datetime) and v >= since else v
+
+    return {
+        model._meta.label: [tuple(map(value, row)) for row in model._base_manager.order_by("pk").values_list()]
+        for model in _replayed_models()
+    }
+
+
+def test_the_replayed_plan_is_what_plan_load_writes(db, plan_snapshot, plan_data):
+    """The `plan` fixture replays the session's snapshot (tests/plan_replay.py); a real load
+    gives the same rows, ids included, times taken from the clock at the time of the replay, and
+    the next task created does not collide."""
+
+    def state_after(load) -> tuple[dict, int]:
+        with transaction.atomic():
+            since = timezone.now()
+            roles_ensure()
+            load()
+            rows = _ledger_rows(since)
+            task = Task.objects.create(plan=Plan.objects.get(), number=999, title="新", deadline=dt.date(2018, 12, 31))
+            transaction.set_rollback(True)
+        return rows, task.pk
+
+    loaded_rows, loaded_next_id = state_after(lambda: plan_load(data=plan_data))
+    replayed_rows, replayed_next_id = state_after(plan_snapshot.replay)
+    assert sum(len(r) for r in loaded_rows.values()) > 1000
+    assert replayed_rows == loaded_rows
+    last_task_id = max(row[0] for row in replayed_rows["tasks.Task"])
+    assert replayed_next_id > last_task_id
+    if connection.vendor == "sqlite":  # PostgreSQL sequences do not go back on a rollback
+        assert replayed_next_id == loaded_next_id

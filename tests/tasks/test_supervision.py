@@ -5,13 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from rectify.models import User
-from rectify.roles import Role
 from tasks.models import SupervisionAction, SupervisionKind, Task, TaskChange, TaskStatus, Unit
 from tasks.services import task_update
 from tasks.supervision import (
@@ -24,13 +21,6 @@ from tasks.supervision import (
 pytestmark = pytest.mark.django_db
 
 
-
-
-@pytest.fixture
-def supervisor(plan) -> User:
-    user = User.objects.create_user(username="supervisor", password="pw-for-tests", full_name="督导")
-    user.groups.add(Group.objects.get(name=Role.SUPERVISOR.value))
-    return user
 
 
 def listed(actor, task=None, unit=None, **extra) -> SupervisionAction:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import screenshot
 
 from tasks.dashboards import snapshot_cache_clear
 from tasks.demo import DEMO_PASSWORD, demo_load
+from tests.helpers import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -16,8 +16,9 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from reports import jobs, services
 from reports.models import Delivery, ReportKind
 from reports.selectors import bulletin_compile, dispatch_compile
-from tasks.models import Milestone, ProgressReport, Task, TaskUnit, Unit
+from tasks.models import Task, Unit
 from tasks.services import task_report_progress
+from tests.factories import MilestoneFactory, ProgressReportFactory, TaskFactory, TaskUnitFactory
 from tests.mail_backends import FlakySMTPBackend
 from tests.reports_helpers import at, html_part, mails_to
 
@@ -196,13 +197,13 @@ def _grow_ledger(plan, n: int) -> None:
     """n more tasks, each with units, a milestone and reports: more rows, same queries."""
     units = list(Unit.objects.order_by("id")[:3])
     for i in range(n):
-        task = Task.objects.create(plan=plan, number=1000 + i, title=f"新增任务{i}", deadline=dt.date(2018, 12, 31))
+        task = TaskFactory(plan=plan, number=1000 + i, title=f"新增任务{i}", deadline=dt.date(2018, 12, 31))
         for j, unit in enumerate(units):
-            TaskUnit.objects.create(task=task, unit=unit, role="LEAD" if j == 0 else "RESPONSIBLE", position=j)
+            TaskUnitFactory(task=task, unit=unit, role="LEAD" if j == 0 else "RESPONSIBLE", position=j)
             for week in (dt.date(2018, 9, 24), dt.date(2018, 10, 1), dt.date(2018, 10, 8)):
-                ProgressReport.objects.create(task=task, unit=unit, week=week, percent=10, text="t",
-                                              reported_at=at(2018, 10, 1))
-        Milestone.objects.create(task=task, title="m", due_on=dt.date(2018, 9, 30))
+                ProgressReportFactory(task=task, unit=unit, week=week, percent=10, text="t",
+                                      reported_at=at(2018, 10, 1))
+        MilestoneFactory(task=task, title="m", due_on=dt.date(2018, 9, 30))
 
 
 def _queries(fn) -> int:

@@ -7,7 +7,7 @@ from celery import Celery
 from django.db import IntegrityError, transaction
 
 from tasks.models import DeadlineClass, Task, TaskUnit
-from tests.conftest import wait_until
+from tests.helpers import wait_until
 
 pytestmark = pytest.mark.services
 

@@ -11,16 +11,6 @@ import zlib
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from hostile_zips import (
-    BILLION_LAUGHS,
-    encrypted_flag,
-    header_lies,
-    laughing_workbook,
-    many_entries,
-    ooxml,
-    with_names,
-    workbook,
-)
 
 from accountability.importing import workbook_bytes_check
 from accountability.uploads import document_check
@@ -39,6 +29,16 @@ from rectify.uploads import (
 from tasks.evidence import evidence_check
 from tasks.importing import LedgerFileError, ledger_import, ledger_source_open
 from tasks.models import Task
+from tests.hostile_zips import (
+    BILLION_LAUGHS,
+    encrypted_flag,
+    header_lies,
+    laughing_workbook,
+    many_entries,
+    ooxml,
+    with_names,
+    workbook,
+)
 
 MB = 1024 * 1024
 ROOMY = ZipLimits(max_entries=500, max_unpacked=50 * MB)

@@ -15,15 +15,14 @@ from pathlib import Path
 
 import polib
 import pytest
-from conftest import _user, missing_service
 from django.conf import settings
 from django.core.management import call_command
 from django.urls import reverse
 
 from rectify.management.commands.compile_translations import translations_compile
-from rectify.roles import Role
 from reports.services import publication_approve, publication_draft
 from tasks.models import Measure, Plan, Problem, Region, Task, Unit
+from tests.helpers import missing_service
 
 PO_PATH = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 # The code makemessages reads: the apps and the project templates (tests and bench are not UI).
@@ -189,11 +188,6 @@ def _in_english(client):
     response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert response.status_code == 302
     return client
-
-
-@pytest.fixture
-def acc_officer(plan):
-    return _user("acc", Role.ACCOUNTABILITY, Unit.objects.get(name="省纪委省监委"))
 
 
 @pytest.fixture
