@@ -187,7 +187,8 @@ def test_lift_view_permission_matrix(client, office_user, supervisor, leader, co
     assert client.post(reverse("tasks:supervision_lift", args=[999999]), {"outcome": "x"}).status_code == 404
 
 
-def test_supervision_list_is_scoped_and_pinned(client, office_user, coal_liaison, plan, django_assert_num_queries):
+def test_supervision_list_is_scoped_and_pinned(client, office_user, coal_liaison, plan, django_assert_num_queries,
+                                             calendar_read):
     coal_task = Task.objects.filter(task_units__unit=coal_liaison.unit).first()
     other = Task.objects.exclude(task_units__unit=coal_liaison.unit).first()
     listed(office_user, task=coal_task, title="煤炭督办")
