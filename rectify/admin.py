@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from rectify.admin_locking import StaleGuardAdmin
 from rectify.models import HeldJob, User
 
 admin.site.site_header = _("Rectify 整改台账 · 管理后台")
@@ -10,7 +11,7 @@ admin.site.index_title = _("台账管理")
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(StaleGuardAdmin, DjangoUserAdmin):
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
         (_("单位"), {"fields": ("unit", "full_name", "phone")}),

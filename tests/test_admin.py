@@ -1,8 +1,11 @@
 """The office keeps the ledger in the admin; its writes go through the services."""
 
 import pytest
+from django.forms import MultiWidget
+from django.test import Client
 from django.urls import reverse
 
+from rectify.models import User
 from tasks.models import Task, TaskChange, TaskUnit, Unit
 
 pytestmark = pytest.mark.django_db
@@ -86,6 +89,7 @@ def test_admin_edit_goes_to_history_and_search_finds_chinese(client, plan, offic
             for name in fields:
                 value = getattr(row, f"{name}_id", None) if name == "unit" else getattr(row, name)
                 data[f"{prefix}-{i}-{name}"] = "" if value is None else value
+    data["rendered_state"] = rendered_post(client, url)["rendered_state"]  # as the page was rendered
     response = client.post(url, data)
     assert response.status_code == 302, response.context["errors"]
     assert TaskChange.objects.filter(task=task, field="title", new="改过的标题", actor=office_user).exists()
@@ -98,3 +102,111 @@ def test_leader_and_liaison_cannot_use_the_admin(client, plan, leader, coal_liai
         client.force_login(user)
         response = client.get(reverse("admin:tasks_task_changelist"))
         assert response.status_code == 302 and "login" in response["Location"]
+
+
+# --- Optimistic locking of the admin's change forms (issue 17, item 1) ----------------------
+
+
+def rendered_post(client, url: str) -> dict:
+    """What a browser would post back from the change page as rendered: every input's value."""
+    response = client.get(url)
+    assert response.status_code == 200
+    forms = [response.context["adminform"].form]
+    data: dict = {}
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms += [formset.management_form, *formset.forms]
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if isinstance(value, bool):
+                if value:
+                    data[form.add_prefix(name)] = "on"
+                continue
+            if isinstance(field.widget, MultiWidget):  # e.g. a split date and time
+                for i, part in enumerate(field.widget.decompress(value)):
+                    data[f"{form.add_prefix(name)}_{i}"] = "" if part is None else str(part)
+                continue
+            if isinstance(value, list | tuple):
+                value = [str(v) for v in value]
+            data[form.add_prefix(name)] = "" if value is None else value
+    return data
+
+
+def test_stale_admin_edit_is_refused_and_shows_what_changed(client, plan, office_user):
+    """Two office users open task 1; the first saves a title, the second (from the stale page)
+    a target: the second is refused, the title stays, and nothing goes to the history as theirs."""
+    second = User.objects.create_user(username="office2", password="pw-for-tests", is_staff=True,
+                                      unit=office_user.unit)
+    second.groups.add(*office_user.groups.all())
+    task = plan.tasks.get(number=1)
+    url = reverse("admin:tasks_task_change", args=[task.pk])
+    client.force_login(office_user)
+    first_page = rendered_post(client, url)
+    other = Client()
+    other.force_login(second)
+    stale_page = rendered_post(other, url)
+
+    response = client.post(url, first_page | {"title": "第一人改的标题"})
+    assert response.status_code == 302
+    response = other.post(url, stale_page | {"target": "第二人改的目标"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "已被他人修改" in html and "第一人改的标题" in html
+    task.refresh_from_db()
+    assert task.title == "第一人改的标题" and task.target != "第二人改的目标"
+    assert not TaskChange.objects.filter(task=task, actor=second).exists()
+
+    # Reopened, the second user's change is theirs alone: only the target is written and recorded.
+    response = other.post(url, rendered_post(other, url) | {"target": "第二人改的目标"})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.title, task.target) == ("第一人改的标题", "第二人改的目标")
+    assert set(TaskChange.objects.filter(task=task, actor=second).values_list("field", flat=True)) == {"target"}
+
+
+def test_stale_admin_edit_of_parts_and_milestones_is_refused(client, plan, office_user):
+    task = plan.tasks.get(number=1)
+    url = reverse("admin:tasks_task_change", args=[task.pk])
+    client.force_login(office_user)
+    stale = rendered_post(client, url)
+    first = task.task_units.order_by("position").first()
+    TaskUnit.objects.filter(pk=first.pk).update(responsible_person="另一位责任人")
+    response = client.post(url, stale | {"title": "改标题"})
+    assert response.status_code == 200 and "另一位责任人" in response.content.decode()
+    assert plan.tasks.get(number=1).title == task.title
+
+
+def test_stale_unit_edit_is_refused_and_a_page_without_its_state_too(client, plan, office_user):
+    client.force_login(office_user)
+    unit = Unit.objects.get(name="省煤炭工业厅")
+    url = reverse("admin:tasks_unit_change", args=[unit.pk])
+    stale = rendered_post(client, url)
+    Unit.objects.filter(pk=unit.pk).update(head_email="new-head@example.test")
+    response = client.post(url, stale | {"head_name": "张三"})
+    assert response.status_code == 200 and "new-head@example.test" in response.content.decode()
+    unit.refresh_from_db()
+    assert unit.head_name != "张三"
+    page = rendered_post(client, url)
+    del page["rendered_state"]
+    response = client.post(url, page | {"head_name": "张三"})
+    assert response.status_code == 200 and "页面已过期" in response.content.decode()
+    response = client.post(url, rendered_post(client, url) | {"head_name": "张三"})
+    assert response.status_code == 302
+    unit.refresh_from_db()
+    assert (unit.head_name, unit.head_email) == ("张三", "new-head@example.test")
+
+
+def test_user_and_region_admin_edits_are_guarded_too(client, plan, office_user, coal_liaison):
+    office_user.is_superuser = True  # the users admin needs the auth permissions
+    office_user.save()
+    client.force_login(office_user)
+    url = reverse("admin:rectify_user_change", args=[coal_liaison.pk])
+    stale = rendered_post(client, url)
+    User.objects.filter(pk=coal_liaison.pk).update(email="moved@example.test")
+    response = client.post(url, stale | {"full_name": "改名"})
+    assert response.status_code == 200 and "moved@example.test" in response.content.decode()
+    response = client.post(url, rendered_post(client, url) | {"full_name": "改名"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    coal_liaison.refresh_from_db()
+    assert (coal_liaison.full_name, coal_liaison.email) == ("改名", "moved@example.test")
