@@ -9,6 +9,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from rectify.admin_history import AdminHistoryMixin
 from rectify.admin_locking import StaleGuardAdmin
 from tasks.admin_excel import LedgerExcelAdminMixin
 from tasks.models import (
@@ -187,7 +188,7 @@ class UnitAliasInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(StaleGuardAdmin):
+class UnitAdmin(AdminHistoryMixin, StaleGuardAdmin):
     list_display = ("name", "full_name", "kind", "region", "head_name")
     list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "full_name", "code", "aliases__alias")
@@ -197,7 +198,7 @@ class UnitAdmin(StaleGuardAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(StaleGuardAdmin):
+class RegionAdmin(AdminHistoryMixin, StaleGuardAdmin):
     list_display = ("code", "name", "level", "parent")
     list_filter = ("level",)
     search_fields = ("code", "name")
@@ -206,20 +207,20 @@ class RegionAdmin(StaleGuardAdmin):
 
 
 @admin.register(Plan)
-class PlanAdmin(StaleGuardAdmin):
+class PlanAdmin(AdminHistoryMixin, StaleGuardAdmin):
     list_display = ("title", "issued_on", "inspection_team", "feedback_on")
     search_fields = ("title", "issuing_body", "inspection_team")
 
 
 @admin.register(Problem)
-class ProblemAdmin(StaleGuardAdmin):
+class ProblemAdmin(AdminHistoryMixin, StaleGuardAdmin):
     list_display = ("ordinal", "title", "kind", "plan")
     list_filter = ("plan", "kind")
     search_fields = ("title", "heading")
 
 
 @admin.register(Measure)
-class MeasureAdmin(StaleGuardAdmin):
+class MeasureAdmin(AdminHistoryMixin, StaleGuardAdmin):
     list_display = ("number", "heading", "problem", "plan")
     list_filter = ("plan", "problem")
     search_fields = ("heading", "text")

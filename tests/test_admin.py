@@ -210,3 +210,77 @@ def test_user_and_region_admin_edits_are_guarded_too(client, plan, office_user, 
     assert response.status_code == 302, response.context["adminform"].form.errors
     coal_liaison.refresh_from_db()
     assert (coal_liaison.full_name, coal_liaison.email) == ("改名", "moved@example.test")
+
+
+# --- History of admin edits to units, regions, plans, users and roles (issue 17, item 6) -------
+
+
+@pytest.fixture
+def office_head(plan):
+    from django.contrib.auth.models import Group
+
+    from rectify.roles import Role
+
+    head = User.objects.create_user(username="head", password="pw-for-tests", is_staff=True,
+                                    unit=Unit.objects.get(code="sx-zgb"))
+    head.groups.add(*(Group.objects.get_or_create(name=r.value)[0] for r in (Role.OFFICE, Role.OFFICE_HEAD)))
+    return head
+
+
+def test_admin_edits_that_decide_access_keep_old_and_new_values(client, plan, office_user, office_head,
+                                                                coal_liaison):
+    from django.contrib.auth.models import Group
+
+    from rectify.models import AdminChange
+    from tasks.models import Region
+
+    client.force_login(office_user)
+    unit = Unit.objects.get(name="省煤炭工业厅")
+    old_email = unit.head_email
+    url = reverse("admin:tasks_unit_change", args=[unit.pk])
+    page = rendered_post(client, url)
+    page.update({"head_email": "new-head@example.test", "aliases-TOTAL_FORMS": str(int(page["aliases-TOTAL_FORMS"]) + 1),
+                 f"aliases-{page['aliases-TOTAL_FORMS']}-alias": "山西煤炭工业厅(测试别名)"})
+    response = client.post(url, page)
+    assert response.status_code == 302, (response.context["adminform"].form.errors,
+                                         [f.errors for f in response.context["inline_admin_formsets"][0].formset])
+    region = Region.objects.get(name="昔阳县")
+    url = reverse("admin:tasks_region_change", args=[region.pk])
+    assert client.post(url, rendered_post(client, url) | {"name": "昔阳县(改)"}).status_code == 302
+
+    superuser = User.objects.create_superuser(username="root", password="pw-for-tests")
+    client.force_login(superuser)
+    url = reverse("admin:rectify_user_change", args=[coal_liaison.pk])
+    office = Group.objects.get(name="office")
+    page = rendered_post(client, url)
+    page["groups"] = [*page.get("groups", []), str(office.pk)]
+    assert client.post(url, page | {"is_staff": "on"}).status_code == 302
+    url = reverse("admin:auth_group_change", args=[office.pk])
+    page = rendered_post(client, url)
+    page["permissions"] = page["permissions"][:-1]
+    assert client.post(url, page).status_code == 302
+    url = reverse("admin:auth_user_password_change", args=[coal_liaison.pk])
+    assert client.post(url, {"password1": "Zq-new-pass-1234", "password2": "Zq-new-pass-1234"}).status_code == 302
+
+    rows = {(r.model, r.field, r.old, r.new, r.actor_name) for r in AdminChange.objects.all()}
+    assert ("tasks.Unit", "主要负责人邮箱", old_email, "new-head@example.test", "office") in rows
+    assert ("tasks.Unit", "单位别名", "", "山西煤炭工业厅(测试别名)", "office") in {(m, f.split("·")[0], o, n, a) for m, f, o, n, a in rows}
+    assert ("tasks.Region", "名称", "昔阳县", "昔阳县(改)", "office") in rows
+    user_rows = {(f, o, n) for m, f, o, n, a in rows if m == "rectify.User" and a == "root"}
+    assert ("工作人员状态", "否", "是") in user_rows
+    assert any(f == "组" and "office" in n and "office" not in o for f, o, n in user_rows)
+    assert ("密码", "******", "******") in user_rows  # changed, never the hash
+    assert not any(c.new.startswith(("pbkdf2", "argon2")) for c in AdminChange.objects.all())
+    assert any(m == "auth.Group" and f == "权限" for m, f, o, n, a in rows)
+
+    # Shown to the office head only, and nobody edits it.
+    history = reverse("admin:rectify_adminchange_changelist")
+    client.force_login(office_head)
+    response = client.get(history)
+    assert response.status_code == 200 and "new-head@example.test" in response.content.decode()
+    for user in (office_user, superuser):
+        client.force_login(user)
+        assert client.get(history).status_code == 403
+    client.force_login(office_head)
+    entry = AdminChange.objects.first()
+    assert client.post(reverse("admin:rectify_adminchange_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
