@@ -284,3 +284,57 @@ def test_admin_edits_that_decide_access_keep_old_and_new_values(client, plan, of
     client.force_login(office_head)
     entry = AdminChange.objects.first()
     assert client.post(reverse("admin:rectify_adminchange_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+
+
+ADMIN_CHANGE_FORMS = ["tasks_task", "tasks_unit", "tasks_region", "tasks_plan", "tasks_problem", "tasks_measure",
+                      "rectify_user", "auth_group"]
+
+
+def _admin_object(name, plan, coal_liaison):
+    from django.contrib.auth.models import Group
+
+    from tasks.models import Measure, Problem, Region
+
+    return {"tasks_task": lambda: plan.tasks.get(number=1), "tasks_unit": lambda: coal_liaison.unit,
+            "tasks_region": lambda: Region.objects.get(name="昔阳县"), "tasks_plan": lambda: plan,
+            "tasks_problem": lambda: Problem.objects.filter(plan=plan).first(),
+            "tasks_measure": lambda: Measure.objects.filter(plan=plan).first(),
+            "rectify_user": lambda: User.objects.create_user(username="target", unit=coal_liaison.unit),
+            "auth_group": lambda: Group.objects.get(name="office")}[name]()
+
+
+@pytest.mark.parametrize("name", ADMIN_CHANGE_FORMS)
+def test_admin_change_form_permission_matrix(client, plan, office_user, leader, coal_liaison, name):
+    """Anonymous, liaison and leader: to the login page, nothing written. A GET on the change
+    form never writes. The office: each form renders with its rendered state (the guard)."""
+    obj = _admin_object(name, plan, coal_liaison)
+    url = reverse(f"admin:{name}_change", args=[obj.pk])
+    before = (TaskChange.objects.count(), type(obj).objects.filter(pk=obj.pk).values().first())
+    for user in (None, coal_liaison, leader):
+        client.logout()
+        if user:
+            client.force_login(user)
+        for response in (client.get(url), client.post(url, {"name": "x", "title": "x"})):
+            assert response.status_code == 302 and "/admin/login/" in response["Location"], (user, url)
+    client.force_login(office_user)
+    response = client.get(url)
+    if name == "auth_group":  # roles: superusers only
+        assert response.status_code == 403
+    elif name == "rectify_user":  # the office reads users, may not change them
+        assert response.status_code == 200 and 'name="_save"' not in response.content.decode()
+        assert client.post(url, rendered_post(client, url) | {"is_staff": "on"}).status_code == 403
+    else:
+        assert response.status_code == 200 and 'name="rendered_state"' in response.content.decode()
+    assert (TaskChange.objects.count(), type(obj).objects.filter(pk=obj.pk).values().first()) == before
+
+
+def test_stale_refusal_escapes_what_it_shows(client, plan, office_user):
+    client.force_login(office_user)
+    unit = Unit.objects.get(name="省煤炭工业厅")
+    url = reverse("admin:tasks_unit_change", args=[unit.pk])
+    stale = rendered_post(client, url)
+    Unit.objects.filter(pk=unit.pk).update(head_name='<script>alert("x")</script><b>粗</b>')
+    html = client.post(url, stale | {"full_name": "改"}).content.decode()
+    assert "已被他人修改" in html
+    assert "<script>alert" not in html and "<b>粗</b>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html or "&lt;script&gt;" in html
