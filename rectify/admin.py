@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from rectify.admin_history import HIDDEN, AdminHistoryMixin, admin_changes_record, user_may_read_admin_history
@@ -25,6 +26,7 @@ class UserAdmin(AdminHistoryMixin, StaleGuardAdmin, DjangoUserAdmin):
     autocomplete_fields = ("unit",)
     list_select_related = ("unit",)
 
+    @transaction.atomic  # the new password and its history row together
     def user_change_password(self, request, id, form_url=""):  # type: ignore[no-untyped-def]
         response = super().user_change_password(request, id, form_url)
         if request.method == "POST" and response.status_code == 302:  # saved

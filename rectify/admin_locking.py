@@ -24,7 +24,7 @@ from django import forms
 from django.contrib import admin
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.forms.models import model_to_dict
 from django.utils.translation import gettext as _
 
@@ -160,8 +160,9 @@ class StaleGuardAdmin(admin.ModelAdmin):
 
     def get_object(self, request: Any, object_id: str, from_field: str | None = None) -> Any:
         obj = super().get_object(request, object_id, from_field)
-        if obj is not None and request.method == "POST":
-            # The admin's change view runs in one transaction: lock the row so that the check
-            # against the rendered values and the write see the same state.
+        if obj is not None and request.method == "POST" and transaction.get_connection().in_atomic_block:
+            # The admin's change and delete views run in one transaction: lock the row so that
+            # the check against the rendered values and the write see the same state. (Other
+            # views, such as the password change, are not atomic: nothing to lock for.)
             obj = type(obj)._default_manager.select_for_update().get(pk=obj.pk)
         return obj

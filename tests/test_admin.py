@@ -338,3 +338,19 @@ def test_stale_refusal_escapes_what_it_shows(client, plan, office_user):
     assert "已被他人修改" in html
     assert "<script>alert" not in html and "<b>粗</b>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html or "&lt;script&gt;" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_saves_outside_a_test_transaction(client, plan, coal_liaison, office_user):
+    """As in production (autocommit, no test transaction around the request): the row lock of
+    the guard and the password change's history work, on PostgreSQL too."""
+    from rectify.models import AdminChange
+
+    client.force_login(office_user)
+    url = reverse("admin:tasks_unit_change", args=[coal_liaison.unit.pk])
+    assert client.post(url, rendered_post(client, url) | {"head_name": "李四"}).status_code == 302
+    root = User.objects.create_superuser(username="root", password="pw-for-tests")
+    client.force_login(root)
+    url = reverse("admin:auth_user_password_change", args=[coal_liaison.pk])
+    assert client.post(url, {"password1": "Zq-new-pass-1234", "password2": "Zq-new-pass-1234"}).status_code == 302
+    assert set(AdminChange.objects.values_list("field", flat=True)) == {"主要负责人", "密码"}
