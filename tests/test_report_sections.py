@@ -62,7 +62,7 @@ def test_bulletin_sections_per_recipient(client, plan, office_user, leader, coal
     (coal_mail,) = mails_to("coal@example.test")
     assert "省煤炭工业厅部分" in coal_mail.subject
     for part in (coal_mail.body, html_part(coal_mail)):
-        assert "六、责任追究进展" in part and PUBLIC in part
+        assert "省煤炭工业厅部分" in part and "六、责任追究进展" in part and PUBLIC in part
         assert CONFIDENTIAL not in part and "被问责人员" not in part
     annex = coal_mail.attachments[0][1]
     assert set(sheet_numbers(annex, "整改台账")) == set(exported) < all_numbers
