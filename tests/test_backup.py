@@ -98,6 +98,8 @@ def test_no_key_no_backup_and_no_restore(plan, media, tmp_path, settings):
         backup_create(out_dir=tmp_path / "other")
     assert not (tmp_path / "other").exists()  # nothing written
     with pytest.raises(CommandError, match="RECTIFY_BACKUP_KEY"):
+        call_command("backup", "--out", str(tmp_path / "other"))
+    with pytest.raises(CommandError, match="RECTIFY_BACKUP_KEY"):
         call_command("restore", str(backup), "--yes")
     settings.RECTIFY_BACKUP_KEY = "not-a-key"
     with pytest.raises(BackupError, match="无效"):
