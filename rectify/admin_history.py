@@ -19,12 +19,11 @@ from django.contrib import admin
 from django.db import models, transaction
 from django.utils import timezone
 
-from rectify.admin_locking import RENDERED_FIELD
+from rectify.admin_locking import RENDERED_FIELD, SECRET_FIELDS
 from rectify.i18n import in_official_language
 from rectify.models import AdminChange, User
 from rectify.roles import Role
 
-SECRET_FIELDS = frozenset({"password", "password1", "password2"})
 HIDDEN = "******"
 
 

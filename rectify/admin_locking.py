@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from rectify.forms import STALE_PAGE
 
 RENDERED_FIELD = "rendered_state"
+SECRET_FIELDS = frozenset({"password", "password1", "password2"})
 _SALT = "rectify.admin-rendered-state"
 _SHOWN_CHARS = 60
 
@@ -93,6 +94,8 @@ class StaleGuardForm(forms.ModelForm):
             shown = getattr(self.instance, name, value) if hasattr(self.instance, name) else value
             if hasattr(shown, "all"):
                 shown = "、".join(sorted(str(v) for v in shown.all()))
+            if name in SECRET_FIELDS:
+                shown = "******"  # a password hash is never shown
             out[name] = (_plain(value), "" if shown is None else str(shown))
         for accessor in self.guarded_related:
             related = list(getattr(self.instance, accessor).all())

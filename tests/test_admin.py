@@ -354,3 +354,14 @@ def test_admin_saves_outside_a_test_transaction(client, plan, coal_liaison, offi
     url = reverse("admin:auth_user_password_change", args=[coal_liaison.pk])
     assert client.post(url, {"password1": "Zq-new-pass-1234", "password2": "Zq-new-pass-1234"}).status_code == 302
     assert set(AdminChange.objects.values_list("field", flat=True)) == {"主要负责人", "密码"}
+
+
+def test_a_stale_user_form_never_shows_the_password_hash(client, plan, coal_liaison):
+    root = User.objects.create_superuser(username="root", password="pw-for-tests")
+    client.force_login(root)
+    url = reverse("admin:rectify_user_change", args=[coal_liaison.pk])
+    stale = rendered_post(client, url)
+    coal_liaison.set_password("Zq-another-pass-99")
+    coal_liaison.save()
+    html = client.post(url, stale | {"full_name": "改名"}).content.decode()
+    assert "已被他人修改" in html and coal_liaison.password not in html
