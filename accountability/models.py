@@ -243,6 +243,9 @@ class PublicResult(models.Model):
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     review_note = models.TextField(_("审核意见"), blank=True)
     published_on = models.DateField(_("公开日期"), null=True, blank=True)
+    # What /public/ shows, frozen at approval (accountability/public.py); kept while a redraft
+    # waits for approval, cleared when the case is taken back from public.
+    published_entry = models.JSONField(_("已公开内容"), null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

@@ -21,13 +21,12 @@ from accountability.models import (
     CaseAccessLog,
     CaseSource,
     Outcome,
-    PublicField,
     PublicResult,
     Rank,
     Stage,
     StageRecord,
 )
-from accountability.resolve import region_label
+from accountability.public import public_entry_display, public_entry_freeze
 from tasks.models import Region
 
 
@@ -111,47 +110,22 @@ def results_awaiting_review() -> QuerySet[PublicResult]:
 
 
 def results_review_queue() -> list[tuple[PublicResult, dict[str, Any]]]:
-    """Each awaiting result with exactly what the public page would show of it."""
-    return [(r, _public_entry(r, r.case)) for r in _with_public_data(results_awaiting_review())]
-
-
-def _public_entry(result: PublicResult, case: Case) -> dict[str, Any]:
-    released = set(result.released_fields)
-    persons = list(case.persons.all())
-    values: dict[str, Any] = {
-        PublicField.REFERENCE: case.reference,
-        PublicField.TITLE: case.title,
-        PublicField.REGION: region_label(case.region),
-        PublicField.UNITS: [u.name for u in case.units.all()],
-        PublicField.HANDLING_AUTHORITY: case.handling_authority,
-        PublicField.PERSONS_COUNT: len(persons),
-        PublicField.OUTCOMES: [
-            {"rank": p.get_rank_display(), "outcome": p.get_outcome_display()} for p in persons
-        ],
-        PublicField.PERSON_NAMES: [f"{p.name}({p.position})" for p in persons],
-        PublicField.DECIDED_ON: max(
-            (p.decided_on for p in persons if p.decided_on), default=None
-        ),
-    }
-    entry: dict[str, Any] = {
-        "id": result.pk,
-        "summary": result.summary,
-        "published_on": result.published_on,
-    }
-    for name in PublicField.values:
-        if name in released:  # only what the decision released; nothing else is even read out
-            entry[name] = values[PublicField(name)]
-    entry["released"] = [(f, PublicField(f).label) for f in PublicField.values if f in released]
-    return entry
+    """Each awaiting result with exactly what the public page would show of it once approved."""
+    return [
+        (r, public_entry_display(public_entry_freeze(r, r.case), result_id=r.pk, published_on=None))
+        for r in _with_public_data(results_awaiting_review())
+    ]
 
 
 def public_results() -> list[dict[str, Any]]:
-    """The accountability results on the public disclosure page: approved summaries of cases
-    made public, each with only the fields its decision released. Newest first."""
-    results = _with_public_data(
-        PublicResult.objects.filter(status=PublicResult.Status.APPROVED, case__stage=Stage.PUBLIC)
-    ).order_by("-published_on", "-id")
-    return [_public_entry(r, r.case) for r in results]
+    """The accountability results on the public disclosure page: the copy the publicity group
+    approved last (accountability/public.py), of cases made public. Newest first."""
+    results = (
+        PublicResult.objects.filter(published_entry__isnull=False, case__stage=Stage.PUBLIC)
+        .only("id", "published_entry", "published_on").order_by("-published_on", "-id")
+    )
+    return [public_entry_display(r.published_entry, result_id=r.pk, published_on=r.published_on)
+            for r in results]
 
 
 # --- Figures for the bulletin and the dashboard -------------------------------------
@@ -241,7 +215,7 @@ def bulletin_figures(*, as_of: dt.date | None = None) -> BulletinFigures:
         if p["outcome"] and (p["decided_on"] is None or p["decided_on"] <= as_of)
     )
     published = PublicResult.objects.filter(
-        status=PublicResult.Status.APPROVED, published_on__lte=as_of, case_id__in=list(cases)
+        published_entry__isnull=False, published_on__lte=as_of, case_id__in=list(cases)
     ).count()
     rank_rows = [(r.value, r.label, by_rank[r.value]) for r in Rank]
     if by_rank[""]:

@@ -37,6 +37,7 @@ from accountability.models import (
     StageRecord,
     stage_index,
 )
+from accountability.public import public_entry_freeze
 from rectify.i18n import date_long
 from rectify.models import User
 from tasks.lights import task_days_overdue
@@ -216,6 +217,7 @@ def case_update(
     current.units.set(list(units))
     current.tasks.set(list(tasks))
     _bump(current, case)
+    public_result_sources_changed(case=current)
     return current
 
 
@@ -328,7 +330,7 @@ def case_return(
     if current.stage == Stage.PUBLIC:
         # Withdrawn from the public page until published and approved again.
         PublicResult.objects.filter(case=current).update(
-            status=PublicResult.Status.DRAFT, published_on=None, reviewed_by=None, reviewed_at=None,
+            status=PublicResult.Status.DRAFT, published_on=None, published_entry=None, reviewed_by=None, reviewed_at=None,
             version=F("version") + 1,
         )
     current.stage, current.stage_entered_on = to_stage, on
@@ -371,6 +373,7 @@ def person_save(
     person.full_clean()
     person.save()
     _bump(current, case)
+    public_result_sources_changed(case=current)
     return person
 
 
@@ -384,9 +387,26 @@ def person_delete(
         raise ValidationError(_("处理意见已在落实,不能删除被问责人;如需更正,请先将问题退回到之前的阶段。"))
     person.delete()
     _bump(current, person.case)
+    public_result_sources_changed(case=current)
 
 
 # --- Public result ----------------------------------------------------------------
+
+
+def public_result_sources_changed(*, case: Case) -> PublicResult | None:
+    """After a write to a case: if what its approved result would now publish differs from the
+    approved copy, the result becomes a draft for the publicity group again. The approved copy
+    keeps showing until then. Called inside the writing service's transaction."""
+    result = PublicResult.objects.select_for_update().filter(
+        case=case, status=PublicResult.Status.APPROVED).first()
+    if result is None or public_entry_freeze(result, case) == result.published_entry:
+        return None
+    result.status = PublicResult.Status.DRAFT
+    result.reviewed_by, result.reviewed_at = None, None
+    result.review_note = _("公开内容的来源(问题或被问责人)已修改,需重新审核后才更新公开页面。")
+    result.version += 1
+    result.save()
+    return result
 
 
 def _summary_check(case: Case, summary: str, released: Sequence[str]) -> None:
@@ -420,7 +440,7 @@ def public_result_prepare(
     result = PublicResult.objects.filter(case=current).first() or PublicResult(case=current)
     result.summary, result.released_fields = summary.strip(), released
     result.status, result.prepared_by = PublicResult.Status.DRAFT, actor
-    result.reviewed_by = result.reviewed_at = result.published_on = None
+    result.reviewed_by = result.reviewed_at = None  # the approved copy (if any) keeps showing
     result.review_note = ""
     if result.pk:
         result.version += 1
@@ -454,6 +474,7 @@ def public_result_approve(
     current.reviewed_by, current.reviewed_at = actor, timezone.now()
     current.review_note = note.strip()
     current.published_on = timezone.localdate()
+    current.published_entry = public_entry_freeze(current, current.case)  # what /public/ shows
     current.version += 1
     current.save()
     return current
@@ -488,4 +509,5 @@ __all__ = [
     "public_result_approve",
     "public_result_prepare",
     "public_result_reject",
+    "public_result_sources_changed",
 ]

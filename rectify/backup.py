@@ -1,10 +1,13 @@
-"""Backup and restore of the database and the uploaded files, verified by SHA-256.
+"""Backup and restore of the database and the uploaded files, encrypted, verified by SHA-256.
 
 A backup is a directory holding the database (`pg_dump -Fc` for PostgreSQL, an SQLite online
-backup otherwise), a tar of MEDIA_ROOT and `manifest.json`: the SHA-256 of both, of every
-uploaded file, the row count of every model and a fingerprint of the ledger. A restore checks
-the backup against its manifest *before* it touches anything, then replaces the database and
-the files and checks the result against the manifest again.
+backup otherwise), a tar of MEDIA_ROOT and the manifest: the SHA-256 of both, of every
+uploaded file, the row count of every model and a fingerprint of the ledger. All three are
+encrypted (AES-256-GCM, rectify/backup_crypto.py) with RECTIFY_BACKUP_KEY: the register is
+confidential, so without the key nothing is backed up or restored, and a wrong key or an altered
+file is refused. A restore checks the backup against its manifest *before* it touches
+anything, then replaces the database and the files and checks the result against the manifest
+again. Plain copies exist only in a private temporary directory while pg_dump/pg_restore run.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import shutil
 import sqlite3
 import subprocess
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +28,21 @@ from django.db import connection
 from django.db.models import FileField
 from django.utils import timezone
 
-MANIFEST = "manifest.json"
-MEDIA_TAR = "media.tar"
+from rectify.backup_crypto import (
+    BackupKeyError,
+    DecryptingReader,
+    EncryptingWriter,
+    backup_key,
+    decrypt_bytes,
+    decrypt_file,
+    encrypt_bytes,
+    encrypt_file,
+)
+
+BACKUP_PREFIX = "rectify-backup-"
+SEALED = ".enc"
+MANIFEST = "manifest.json" + SEALED
+MEDIA_TAR = "media.tar" + SEALED
 
 
 class BackupError(Exception):
@@ -120,25 +137,33 @@ def _pg_env() -> tuple[list[str], dict[str, str]]:
 
 
 def backup_create(*, out_dir: Path) -> Path:
-    target = Path(out_dir) / f"rectify-backup-{timezone.localtime():%Y%m%d-%H%M%S}"
+    """Write an encrypted backup into a new directory under `out_dir`; refuses without a key."""
+    key = _key()
+    target = Path(out_dir) / f"{BACKUP_PREFIX}{timezone.localtime():%Y%m%d-%H%M%S}"
     target.mkdir(parents=True, exist_ok=False)
-    if _is_postgres():
-        args, env = _pg_env()
-        database_file = target / "database.dump"
-        subprocess.run(
-            ["pg_dump", "-Fc", "--no-owner", *args, "-f", str(database_file), connection.settings_dict["NAME"]],
-            check=True, env=env, capture_output=True,
-        )
-    else:
-        database_file = target / "database.sqlite3"
-        connection.ensure_connection()
-        with sqlite3.connect(database_file) as dest:
-            connection.connection.backup(dest)
+    with tempfile.TemporaryDirectory(prefix="rectify-backup-") as work:  # mode 0700
+        if _is_postgres():
+            args, env = _pg_env()
+            plain = Path(work) / "database.dump"
+            subprocess.run(
+                ["pg_dump", "-Fc", "--no-owner", *args, "-f", str(plain), connection.settings_dict["NAME"]],
+                check=True, env=env, capture_output=True,
+            )
+        else:
+            plain = Path(work) / "database.sqlite3"
+            connection.ensure_connection()
+            with sqlite3.connect(plain) as dest:
+                connection.connection.backup(dest)
+        database_file = target / f"{plain.name}{SEALED}"
+        encrypt_file(plain, database_file, key)
     media_tar = target / MEDIA_TAR
-    with tarfile.open(media_tar, "w") as tar:
-        root = _media_root()
-        if root.exists():
-            tar.add(root, arcname="media")
+    with media_tar.open("wb") as out:
+        sealed = EncryptingWriter(out, key)
+        with tarfile.open(fileobj=sealed, mode="w|") as tar:  # streamed: no plain tar on disk
+            root = _media_root()
+            if root.exists():
+                tar.add(root, arcname="media")
+        sealed.close()
     manifest = {
         "created_at": timezone.localtime().isoformat(),
         "engine": connection.vendor,
@@ -147,16 +172,27 @@ def backup_create(*, out_dir: Path) -> Path:
         "counts": model_counts(),
         "ledger": ledger_fingerprint(),
     }
-    (target / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    encrypt_bytes(json.dumps(manifest, ensure_ascii=False, indent=2).encode(), target / MANIFEST, key)
     return target
 
 
+def _key() -> bytes:
+    try:
+        return backup_key()
+    except BackupKeyError as exc:
+        raise BackupError(str(exc)) from None
+
+
 def backup_verify(source: Path) -> dict[str, Any]:
-    """Read the manifest and check the backup's own files; raises BackupError."""
+    """Decrypt the manifest and check the backup's own files; raises BackupError."""
+    key = _key()
     manifest_path = Path(source) / MANIFEST
     if not manifest_path.exists():
         raise BackupError(f"{source} 不是备份目录:缺少{MANIFEST}")
-    manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
+    try:
+        manifest: dict[str, Any] = json.loads(decrypt_bytes(manifest_path, key))
+    except BackupKeyError as exc:
+        raise BackupError(str(exc)) from None
     for part in ("database", "media"):
         path = Path(source) / manifest[part]["file"]
         if not path.exists() or sha256_file(path) != manifest[part]["sha256"]:
@@ -169,34 +205,42 @@ def backup_verify(source: Path) -> dict[str, Any]:
 def backup_restore(*, source: Path) -> dict[str, Any]:
     """Replace the database and the uploaded files with the backup's, then verify them."""
     manifest = backup_verify(source)
-    database_file = Path(source) / manifest["database"]["file"]
-    if _is_postgres():
-        args, env = _pg_env()
-        connection.close()
-        subprocess.run(
-            ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *args,
-             "-d", connection.settings_dict["NAME"], str(database_file)],
-            check=True, env=env, capture_output=True,
-        )
-    else:
-        connection.ensure_connection()
-        with sqlite3.connect(database_file) as src:
-            src.backup(connection.connection)
+    key = _key()
+    sealed_database = Path(source) / manifest["database"]["file"]
+    with tempfile.TemporaryDirectory(prefix="rectify-restore-") as work:  # mode 0700
+        database_file = Path(work) / sealed_database.name.removesuffix(SEALED)
+        try:
+            decrypt_file(sealed_database, database_file, key)
+        except BackupKeyError as exc:
+            raise BackupError(str(exc)) from None
+        if _is_postgres():
+            args, env = _pg_env()
+            connection.close()
+            subprocess.run(
+                ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *args,
+                 "-d", connection.settings_dict["NAME"], str(database_file)],
+                check=True, env=env, capture_output=True,
+            )
+        else:
+            connection.ensure_connection()
+            with sqlite3.connect(database_file) as src:
+                src.backup(connection.connection)
     root = _media_root()
     if root.exists():
         shutil.rmtree(root)
     root.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(Path(source) / MEDIA_TAR) as tar:
-        staging = root.parent / f".restore-{root.name}"
-        if staging.exists():
-            shutil.rmtree(staging)
-        tar.extractall(staging, filter="data")  # refuses absolute paths, links out, devices
-        extracted = staging / "media"
-        if extracted.exists():
-            extracted.rename(root)
-        else:
-            root.mkdir(parents=True)
+    staging = root.parent / f".restore-{root.name}"
+    if staging.exists():
         shutil.rmtree(staging)
+    with (Path(source) / MEDIA_TAR).open("rb") as sealed, \
+            tarfile.open(fileobj=DecryptingReader(sealed, key), mode="r|") as tar:
+        tar.extractall(staging, filter="data")  # refuses absolute paths, links out, devices
+    extracted = staging / "media"
+    if extracted.exists():
+        extracted.rename(root)
+    else:
+        root.mkdir(parents=True)
+    shutil.rmtree(staging)
     problems = []
     if media_digests() != manifest["media"]["files"]:
         problems.append("恢复后的文件与备份清单不一致")
@@ -208,3 +252,24 @@ def backup_restore(*, source: Path) -> dict[str, Any]:
     if problems:
         raise BackupError(";".join(problems))
     return manifest
+
+
+def backups_prune(*, out_dir: Path, keep: int) -> list[Path]:
+    """Remove all but the `keep` newest backups in `out_dir` (only directories this module
+    wrote: named rectify-backup-… with a manifest). Returns what was removed."""
+    backups = sorted(
+        (p for p in Path(out_dir).glob(f"{BACKUP_PREFIX}*") if p.is_dir() and (p / MANIFEST).exists()),
+        key=lambda p: p.name,
+    )
+    removed = backups[:-keep] if keep > 0 else []
+    for path in removed:
+        shutil.rmtree(path)
+    return removed
+
+
+def backup_scheduled() -> Path:
+    """The nightly backup (beat job `backup-nightly`): a new backup, then the retention."""
+    out_dir = Path(settings.RECTIFY_BACKUP_DIR)
+    target = backup_create(out_dir=out_dir)
+    backups_prune(out_dir=out_dir, keep=settings.RECTIFY_BACKUP_KEEP)
+    return target

@@ -295,6 +295,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 # --- Rectify ----------------------------------------------------------------
 
+# Backups (rectify/backup.py): encrypted with this key (32 bytes, URL-safe base64; without it
+# nothing is backed up or restored); nightly at 04:30 into RECTIFY_BACKUP_DIR, keeping the newest
+# RECTIFY_BACKUP_KEEP.
+RECTIFY_BACKUP_KEY = env_str("RECTIFY_BACKUP_KEY", "")
+RECTIFY_BACKUP_DIR = env_str("RECTIFY_BACKUP_DIR", str(VAR_DIR / "backups"))
+RECTIFY_BACKUP_KEEP = env_int("RECTIFY_BACKUP_KEEP", 14)
+if RECTIFY_BACKUP_KEEP < 1:
+    raise ImproperlyConfigured("RECTIFY_BACKUP_KEEP must be at least 1")
+CELERY_BEAT_SCHEDULE["backup-nightly"] = {
+    "task": "rectify.jobs.backup_nightly", "schedule": crontab(hour=4, minute=30),
+}
+
 RECTIFY_DEMO_PLAN = "shanxi-2017"
 # Weekly reports are due by (weekday, hour): Monday is 0, so Wednesday 18:00 is (2, 18).
 RECTIFY_REPORT_CUTOFF = (env_int("RECTIFY_REPORT_CUTOFF_WEEKDAY", 2), env_int("RECTIFY_REPORT_CUTOFF_HOUR", 18))

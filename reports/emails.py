@@ -16,8 +16,8 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from rectify.i18n import in_official_language
 from reports.models import Delivery, Reminder, ReportKind
-from reports.selectors import dispatch_unit_section
-from reports.xlsx import XLSX_MIME, dispatch_xlsx
+from reports.selectors import report_unit_section
+from reports.xlsx import XLSX_MIME, bulletin_xlsx, dispatch_xlsx
 
 
 def _dates(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -81,10 +81,11 @@ def delivery_message(delivery: Delivery) -> EmailMultiAlternatives:
     if delivery.report_id is not None:
         report = delivery.report
         if delivery.audience == Delivery.Audience.UNIT and delivery.unit_id is not None:
-            section = dispatch_unit_section(report.snapshot, delivery.unit_id)
+            section = report_unit_section(kind=report.kind, snapshot=report.snapshot, unit_id=delivery.unit_id)
             _subject, text, html = report_render(kind=report.kind, title=report.title, snapshot=section,
                                                  unit=section["unit"])
-            attachment = (f"{report.title}-{section['unit']['name']}.xlsx", dispatch_xlsx(section))
+            annex = dispatch_xlsx(section) if report.kind == ReportKind.DISPATCH else bulletin_xlsx(section)
+            attachment = (f"{report.title}-{section['unit']['name']}.xlsx", annex)
         else:
             text, html = report.body_text, report.body_html
             attachment = (f"{report.title}.xlsx", bytes(report.xlsx))

@@ -529,6 +529,39 @@ def bulletin_compile(*, plan: Plan, period: str, as_of: dt.datetime, number: int
     })
 
 
+# Of the register's figures a liaison is told only what the public page shows too; the rest is
+# for the roles that may open /accountability/figures/ (they get the whole bulletin).
+ACCOUNTABILITY_PUBLIC_FIGURES = ("结果已向社会公开(件)",)
+
+
+def bulletin_unit_section(snapshot: Snapshot, unit_id: int) -> Snapshot:
+    """What one unit's liaisons receive of a bulletin: the overall totals, their own unit's
+    ranking row and tasks (what the ledger export gives them), and the register's public count."""
+    task_ids = {r["id"] for r in snapshot["tasks"] if unit_id in r["unit_ids"]}
+    section = {k: v for k, v in snapshot.items() if k not in {"tasks", "units"}}
+    change = snapshot.get("change")
+    section.update({
+        "unit": snapshot["units"].get(str(unit_id), {"id": unit_id, "name": ""}),
+        "unit_ranking": [u for u in snapshot["unit_ranking"] if u["unit_id"] == unit_id],
+        "city_ranking": [],
+        "overdue": [t for t in snapshot["overdue"] if t["id"] in task_ids],
+        "lagging": [t for t in snapshot["lagging"] if t["id"] in task_ids],
+        "accountability": {k: v for k, v in (snapshot.get("accountability") or {}).items()
+                           if k in ACCOUNTABILITY_PUBLIC_FIGURES},
+        "change": change and {**change, "ranks": {k: v for k, v in change.get("ranks", {}).items()
+                                                   if k == str(unit_id)}},
+        "tasks": [r for r in snapshot["tasks"] if r["id"] in task_ids],
+    })
+    return section
+
+
+def report_unit_section(*, kind: str, snapshot: Snapshot, unit_id: int) -> Snapshot:
+    """A unit's part of a dispatch or bulletin: what its liaisons are sent, text and annex."""
+    if kind == ReportKind.DISPATCH:
+        return dispatch_unit_section(snapshot, unit_id)
+    return bulletin_unit_section(snapshot, unit_id)
+
+
 # --- Public disclosure -----------------------------------------------------------------------
 
 PUBLIC_STATUS = {

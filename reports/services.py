@@ -141,8 +141,8 @@ def report_preview(*, kind: str, now: dt.datetime | None = None, plan: Plan | No
 
 
 def _recipients(kind: str, snapshot: dict[str, Any]) -> list[dict[str, Any]]:
-    """Whole text to the office and leaders; a dispatch's unit section to each unit's liaisons;
-    a bulletin whole to the liaisons too. Each address once per round."""
+    """Whole text to the office and leaders; each unit's section of a dispatch or bulletin to
+    its liaisons (never the whole: see selectors.report_unit_section). Each address once per round."""
     seen: set[str] = set()
     out: list[dict[str, Any]] = []
 
@@ -157,10 +157,7 @@ def _recipients(kind: str, snapshot: dict[str, Any]) -> list[dict[str, Any]]:
     liaisons = selectors.recipients_liaisons_by_unit()
     for unit_id in selectors.dispatch_units_with_tasks(snapshot):
         for email, name in liaisons.get(unit_id, []):
-            if kind == ReportKind.DISPATCH:
-                add(email, name, Delivery.Audience.UNIT, unit_id)
-            else:
-                add(email, name, Delivery.Audience.WHOLE, unit_id)
+            add(email, name, Delivery.Audience.UNIT, unit_id)
     return out
 
 

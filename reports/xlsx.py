@@ -1,51 +1,14 @@
-"""Excel workbooks of a snapshot, written in streaming (write-only) mode.
-
-A cell that starts with = + - @ or a tab/CR would be read by Excel as a formula (or DDE): such
-text from the ledger is written as a literal string with Excel's quote prefix, never evaluated.
-"""
+"""Excel workbooks of a snapshot, written by the one xlsx writer (rectify/xlsx.py), which
+writes text that would start a formula as a literal string."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from rectify.xlsx import XLSX_MIME, workbook_bytes
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
-
-
-def _cell(ws: WriteOnlyWorksheet, value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"
-        cell.quotePrefix = True
-        return cell
-    return value
-
-
-def workbook_bytes(sheets: Sequence[Sheet]) -> bytes:
-    wb = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for title, headers, rows in sheets:
-        ws = wb.create_sheet(title=title[:31])
-        header_cells = []
-        for h in headers:
-            cell = WriteOnlyCell(ws, value=h)
-            cell.font = bold
-            header_cells.append(cell)
-        ws.append(header_cells)
-        for row in rows:
-            ws.append([_cell(ws, v) for v in row])
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+__all__ = ["XLSX_MIME", "bulletin_xlsx", "dispatch_xlsx", "ledger_rows"]
 
 
 LEDGER_HEADERS = ("序号", "整改任务", "牵头单位", "责任单位", "配合单位", "整改时限", "时限日期",

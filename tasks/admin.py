@@ -9,6 +9,8 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from rectify.admin_history import AdminHistoryMixin
+from rectify.admin_locking import StaleGuardAdmin
 from tasks.admin_excel import LedgerExcelAdminMixin
 from tasks.models import (
     Measure,
@@ -99,7 +101,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Task)
-class TaskAdmin(LedgerExcelAdminMixin, admin.ModelAdmin):
+class TaskAdmin(LedgerExcelAdminMixin, StaleGuardAdmin):
     list_display = ("number", "title", "deadline_text", "deadline", "deadline_class", "status", "progress")
     list_display_links = ("number", "title")
     list_filter = (UnitFilter, CityFilter, "status", "deadline_class", "problem", "measure", "plan")
@@ -107,6 +109,7 @@ class TaskAdmin(LedgerExcelAdminMixin, admin.ModelAdmin):
                      "task_units__responsible_person")
     list_select_related = ("plan",)
     inlines = (TaskUnitInline, MilestoneInline)
+    guarded_related = ("task_units", "milestones")
     readonly_fields = ("progress", "version", "created_at", "updated_at")
     fieldsets = (
         (None, {"fields": ("plan", "number", "title", "problem", "measure", "leading_official")}),
@@ -185,16 +188,17 @@ class UnitAliasInline(admin.TabularInline):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AdminHistoryMixin, StaleGuardAdmin):
     list_display = ("name", "full_name", "kind", "region", "head_name")
     list_filter = ("kind", ("region", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "full_name", "code", "aliases__alias")
     inlines = (UnitAliasInline,)
+    guarded_related = ("aliases",)
     list_select_related = ("region",)
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(AdminHistoryMixin, StaleGuardAdmin):
     list_display = ("code", "name", "level", "parent")
     list_filter = ("level",)
     search_fields = ("code", "name")
@@ -203,20 +207,20 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(AdminHistoryMixin, StaleGuardAdmin):
     list_display = ("title", "issued_on", "inspection_team", "feedback_on")
     search_fields = ("title", "issuing_body", "inspection_team")
 
 
 @admin.register(Problem)
-class ProblemAdmin(admin.ModelAdmin):
+class ProblemAdmin(AdminHistoryMixin, StaleGuardAdmin):
     list_display = ("ordinal", "title", "kind", "plan")
     list_filter = ("plan", "kind")
     search_fields = ("title", "heading")
 
 
 @admin.register(Measure)
-class MeasureAdmin(admin.ModelAdmin):
+class MeasureAdmin(AdminHistoryMixin, StaleGuardAdmin):
     list_display = ("number", "heading", "problem", "plan")
     list_filter = ("plan", "problem")
     search_fields = ("heading", "text")

@@ -22,16 +22,14 @@ from typing import IO, Any
 from django.db.models import OuterRef, QuerySet, Subquery
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from rectify.i18n import in_official_language
+from rectify.xlsx import clean_text, is_formula_like
 from tasks.lights import Light, task_expected_progress, task_light
 from tasks.models import DeadlineClass, ProgressReport, Task, TaskStatus, TaskUnit, Unit
 
-# Text starting with one of these is a formula (or becomes one) in some spreadsheet program.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EXPORT_CHUNK_SIZE = 2000
 SHEET_TITLE = "整改台账"
 
@@ -46,10 +44,6 @@ _LIGHT_FILLS = {
 }
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = '0"%"'  # the stored integer 30 shows as 30% and reads back as 30
-
-
-def is_formula_like(text: str) -> bool:
-    return text.startswith(FORMULA_TRIGGERS)
 
 
 @dataclass(frozen=True)
@@ -146,15 +140,6 @@ def _rows_in_chunks(tasks: QuerySet[Task], today: dt.date) -> Iterator[list[Any]
         yield from flush()
 
 
-def _clean_text(text: str) -> str:
-    # Control characters other than tab/LF/CR are not allowed in the XML of a sheet; a cell
-    # holds at most 32,767 characters.
-    text = text.replace("\r\n", "\n")
-    if ILLEGAL_CHARACTERS_RE.search(text):
-        text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    return text[:32767]
-
-
 class _CellFactory:
     """Prototype cells per column, re-filled for every row (the row is written at once)."""
 
@@ -201,7 +186,7 @@ class _CellFactory:
                 cell = self.lights[value]
                 cell._value, cell.data_type = str(Light(value).label), "s"
             elif isinstance(value, str):
-                value = _clean_text(value)
+                value = clean_text(value)
                 cell = self.guarded[index] if is_formula_like(value) else self.plain[index]
                 cell._value, cell.data_type = value, "s"  # never "f": a literal string
             elif isinstance(value, bool | int | float):

@@ -299,6 +299,11 @@ def _rolled_up_progress(task: Task) -> int:
     return round(sum(latest.get(u, 0) for u in counted) / len(counted))
 
 
+# `expected_version` of a report made from a page that showed no report of the week yet: a
+# report filed meanwhile by a colleague is then refused and shown, never silently replaced.
+FIRST_REPORT = 0
+
+
 def task_report_progress(
     *, task: Task, unit: Unit, author: User | None, percent: int, text: str,
     week: dt.date | None = None, expected_version: int | None = None,
@@ -344,6 +349,11 @@ def _report_progress_locked(
         report = ProgressReport(task=current, unit=unit, week=week)
         before: dict[str, object] = {}
     else:
+        if expected_version == FIRST_REPORT:
+            raise StaleEditError(
+                _("本周报告已由%(author)s先行报送,请查看其内容后再决定是否更正。"),
+                params={"author": report.author or unit.name}, code="stale",
+            )
         if expected_version is not None and report.version != expected_version:
             raise StaleEditError(
                 _("本周报告已被他人修改,请查看最新内容后再提交。"), code="stale"

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from openpyxl import Workbook
 
 from accountability.access import (
     access_record,
@@ -21,10 +18,13 @@ from accountability.models import CaseAccessLog, CaseSource
 from accountability.resolve import region_label
 from accountability.selectors import CaseFilters, case_list
 from accountability.services import case_create, case_raise_from_task, case_update
+from rectify.xlsx import XLSX_MIME, workbook_bytes
 
 from .common import case_page, error_text, register_login_required, require_handler
 
 LIST_LIMIT = 500
+CASE_EXPORT_HEADERS = ("编号", "来源", "问题概要", "行政区", "涉及单位", "办理机关", "交办日期", "办理阶段",
+                       "进入本阶段日期", "被问责人及处理结果")
 
 
 def _filters(request: HttpRequest) -> tuple[CaseFilterForm, CaseFilters]:
@@ -55,29 +55,20 @@ def case_export(request: HttpRequest) -> HttpResponse:
         raise refuse(request, action=CaseAccessLog.Action.EXPORT, requested="cases.xlsx")
     _, filters = _filters(request)
     cases = case_list(user=request.user, filters=filters).prefetch_related("persons")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "责任追究问题"
-    ws.append(["编号", "来源", "问题概要", "行政区", "涉及单位", "办理机关", "交办日期", "办理阶段",
-               "进入本阶段日期", "被问责人及处理结果"])
-    count = 0
-    for c in cases:
-        count += 1
-        persons = ";".join(
-            f"{p.name}({p.position},{p.get_rank_display() or '职级未定'},{p.get_outcome_display() or '未决定'})"
-            for p in c.persons.all()
-        )
-        ws.append([c.reference, c.get_source_display(), c.title, str(c.region or ""),
-                   "、".join(u.name for u in c.units.all()), c.handling_authority, c.transferred_on,
-                   c.get_stage_display(), c.stage_entered_on, persons])
+    rows = [
+        [c.reference, c.get_source_display(), c.title, str(c.region or ""),
+         "、".join(u.name for u in c.units.all()), c.handling_authority, c.transferred_on,
+         c.get_stage_display(), c.stage_entered_on,
+         ";".join(
+             f"{p.name}({p.position},{p.get_rank_display() or '职级未定'},{p.get_outcome_display() or '未决定'})"
+             for p in c.persons.all()
+         )]
+        for c in cases
+    ]
     access_record(request, action=CaseAccessLog.Action.EXPORT, granted=True,
-                  requested=f"cases.xlsx ({count})")
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+                  requested=f"cases.xlsx ({len(rows)})")
+    data = workbook_bytes([("责任追究问题", CASE_EXPORT_HEADERS, rows)])
+    response = HttpResponse(data, content_type=XLSX_MIME)
     response["Content-Disposition"] = 'attachment; filename="accountability-cases.xlsx"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -13,12 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from rectify.xlsx import XLSX_MIME
 from tasks.dashboards import ledger_filter
 from tasks.exporting import ledger_workbook_write
 from tasks.models import Task
 from tasks.selectors import tasks_visible_to
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Exports stay in memory up to this size, then spill to a temporary file.
 SPOOL_BYTES = 8 * 1024 * 1024
 
@@ -32,7 +32,7 @@ def ledger_xlsx_response(*, tasks: QuerySet[Task], filename: str | None = None) 
     out.seek(0)
     return FileResponse(
         out, as_attachment=True, filename=filename or f"整改台账-{today:%Y%m%d}.xlsx",
-        content_type=XLSX_CONTENT_TYPE,
+        content_type=XLSX_MIME,
     )
 
 

@@ -15,7 +15,7 @@ from rectify.calendar import report_cutoff, report_week
 from tasks.forms import ProgressReportForm
 from tasks.models import ProgressReport, TaskStatus
 from tasks.permissions import user_may_report
-from tasks.services import StaleEditError, task_report_progress
+from tasks.services import FIRST_REPORT, StaleEditError, task_report_progress
 from tasks.views.common import error_text, evidence_limits, visible_task_or_404
 
 
@@ -37,7 +37,9 @@ def report_file(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 report = task_report_progress(
                     task=task, unit=unit, author=request.user, percent=form.cleaned_data["percent"],
-                    text=form.cleaned_data["text"], expected_version=form.cleaned_data["version"],
+                    text=form.cleaned_data["text"],
+                    # A blank version: the page showed no report of this week.
+                    expected_version=form.cleaned_data["version"] or FIRST_REPORT,
                     evidence=request.FILES.getlist("evidence"),
                 )
             except StaleEditError as exc:

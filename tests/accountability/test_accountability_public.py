@@ -15,6 +15,7 @@ from accountability.selectors import public_results
 from accountability.services import (
     case_advance,
     case_return,
+    case_update,
     person_save,
     public_result_approve,
     public_result_prepare,
@@ -122,10 +123,41 @@ def test_rejection_needs_a_reason_and_redrafting_waits_for_approval_again(case, 
                                    released_fields=[PublicField.TITLE])
     approved = public_result_approve(result=result, actor=publicity_officer)
     assert approved.published_on is not None
-    # a later redraft withdraws it until approved again
+    # a later redraft waits for approval again; until then the approved copy keeps showing
     case.refresh_from_db()
-    public_result_prepare(case=case, actor=acc_officer, summary=SUMMARY, released_fields=[PublicField.TITLE])
-    assert public_results() == []
+    redraft = public_result_prepare(case=case, actor=acc_officer, summary=SUMMARY,
+                                    released_fields=[PublicField.TITLE])
+    assert [e["summary"] for e in public_results()] == [SUMMARY + "详见处理决定。"]
+    public_result_approve(result=redraft, actor=publicity_officer)
+    assert [e["summary"] for e in public_results()] == [SUMMARY]
+
+
+def test_the_public_page_shows_the_approved_copy_until_a_change_is_approved(
+        client, case, acc_officer, publicity_officer):
+    """Editing the case's title or adding a person after approval changes nothing public: the
+    result goes back to the publicity group, and only its approval publishes the change."""
+    result = to_public(case, acc_officer, [PublicField.TITLE, PublicField.PERSON_NAMES])
+    public_result_approve(result=result, actor=publicity_officer)
+    case.refresh_from_db()
+    case_update(case=case, actor=acc_officer, title="改过的问题概要", problem_text=case.problem_text,
+                region=case.region, units=case.units.all(), tasks=case.tasks.all(),
+                handling_authority=case.handling_authority)
+    person_save(case=case, actor=acc_officer, name="尚未公开某", position="某局局长", rank=Rank.DIVISION,
+                unit_name="某局", outcome=Outcome.ADMIN_WARNING, decided_on=dt.date(2018, 2, 5),
+                deciding_body="晋中市监委")
+    page = client.get("/public/").content.decode()
+    assert "某县违规审批问题" in page and "欧阳某某" in page
+    assert "改过的问题概要" not in page and "尚未公开某" not in page
+    [entry] = public_results()
+    assert entry["title"] == "某县违规审批问题" and entry["person_names"] == ["欧阳某某(某县副县长)"]
+    result.refresh_from_db()
+    assert result.status == PublicResult.Status.DRAFT  # back to the publicity group
+    client.force_login(publicity_officer)
+    review = client.get(reverse("accountability:review_list")).content.decode()
+    assert "改过的问题概要" in review and "尚未公开某" in review  # they see what approval would publish
+    public_result_approve(result=result, actor=publicity_officer)
+    [entry] = public_results()
+    assert entry["title"] == "改过的问题概要" and "尚未公开某(某局局长)" in entry["person_names"]
 
 
 def test_returning_a_public_case_withdraws_its_result(case, acc_officer, publicity_officer):

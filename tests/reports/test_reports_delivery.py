@@ -86,8 +86,8 @@ def test_bulletin_email_text_and_html_with_rankings(cast, django_capture_on_comm
     with time_machine.travel(at(2018, 11, 1, 9, 0), tick=False), django_capture_on_commit_callbacks(execute=True):
         report, _ = services.report_issue(kind=ReportKind.BULLETIN)
     assert report.issue_label == "2018年第11期"  # the n-th month of its year (issue 16)
-    assert len(mail.outbox) == 4  # bulletins go whole to office, leaders and liaisons
-    message = mails_to("coal@example.test")[0]
+    assert len(mail.outbox) == 4  # whole to office and leaders, its unit's section to each liaison
+    message = mails_to("office@example.test")[0]
     for part in (message.body, html_part(message)):
         assert "2018年第11期" in part and "二、单位排名" in part and "三、城市排名" in part
         assert "四、逾期未完成任务" in part and "太原市" in part

@@ -9,6 +9,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
+from rectify.models import User
 from tasks.extensions import extension_request_create
 from tasks.models import (
     Evidence,
@@ -338,3 +339,24 @@ def test_demo_leaves_work_in_the_queues(client, settings, tmp_path):
         assert "暂无待验收的销号申请" not in html and "暂无待审批的延期申请" not in html
         assert demo_load() == (plan, False)  # a second load changes nothing
         assert ExtensionRequest.objects.count() == 1
+
+
+def test_first_report_of_the_week_by_a_colleague_is_not_silently_replaced(client, cast, task12):
+    """Two liaisons of one unit open the empty form; the first files, the second is told and
+    shown the first report (a blank version is no pass)."""
+    colleague = User.objects.create_user(username="taiyuan2", password="pw-for-tests",
+                                         unit=cast["taiyuan"].unit, full_name="太原同事")
+    colleague.groups.add(*cast["taiyuan"].groups.all())
+    client.force_login(colleague)
+    client.post(reverse("tasks:report", args=[task12.pk]), {"percent": 30, "text": "同事先报的进展"})
+    client.force_login(cast["taiyuan"])
+    response = client.post(reverse("tasks:report", args=[task12.pk]), {"percent": 60, "text": "我的进展"})
+    html = response.content.decode()
+    assert response.status_code == 400 and "先行报送" in html and "太原同事" in html
+    assert "同事先报的进展" in html  # shown the first report
+    assert ProgressReport.objects.get().text == "同事先报的进展"
+    report = ProgressReport.objects.get()
+    assert f'name="version" value="{report.version}"' in html  # a resubmit now corrects knowingly
+    response = client.post(reverse("tasks:report", args=[task12.pk]),
+                           {"percent": 60, "text": "我的进展", "version": report.version})
+    assert response.status_code == 302 and ProgressReport.objects.get().text == "我的进展"
