@@ -132,6 +132,9 @@ class Delivery(models.Model):
         CLAIMED = "claimed", _("发送中")
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败")
+        # The server had the whole message when the worker lost track (killed, or no answer):
+        # it may have been delivered, so it is never sent again by itself (see services).
+        UNCERTAIN = "uncertain", _("结果不明")
 
     class Audience(models.TextChoices):
         WHOLE = "whole", _("全文")
@@ -153,7 +156,13 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     claim_token = models.UUIDField(_("认领标记"), null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
+    handed_over_at = models.DateTimeField(
+        _("交付时间"), null=True, blank=True,
+        help_text=_("整封邮件交给邮件服务器、等待其答复的时刻;此后结果不明的邮件不再自动重发。"),
+    )
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    smtp_reply = models.TextField(_("服务器答复"), blank=True,
+                                  help_text=_("邮件服务器对本封邮件的最终答复(代码和文字),或发送时的异常。"))
     last_error = models.TextField(_("最近错误"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
