@@ -3,7 +3,9 @@
 Exactly-once rests on the database, never on "check then act":
 - one `Report` per (kind, period): a second beat tick or a retried job hits the unique constraint;
 - one `Delivery` per (report, round, recipient), claimed by a conditional update before sending;
-- one `Reminder` per (kind, unit, key): the sent-log of reminders and escalations.
+- one `Reminder` per (kind, unit, key): the sent-log of reminders and escalations;
+- one `ReminderDigest` per (recipient, day): every reminder that needs a person goes out in
+  one e-mail a day (`ReminderNotice` links each reminder to each of its recipients).
 """
 
 from __future__ import annotations
@@ -124,6 +126,48 @@ class Reminder(models.Model):
         return f"{self.get_kind_display()} {self.unit} {self.key}"
 
 
+class ReminderDigest(models.Model):
+    """One reminder e-mail per recipient per day, listing every reminder that needs them."""
+
+    day = models.DateField(_("日期"))
+    recipient = models.EmailField(_("收件人"), help_text=_("小写保存:同一地址每天只收一封。"))
+    recipient_name = models.CharField(_("收件人姓名"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("每日提醒")
+        verbose_name_plural = _("每日提醒")
+        ordering = ["-day", "recipient"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="reminder_digest_once_per_recipient_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.day}"
+
+
+class ReminderNotice(models.Model):
+    """One reminder for one recipient: waits (digest empty) until that person's next digest."""
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="notices")
+    recipient = models.EmailField(_("收件人"))
+    recipient_name = models.CharField(_("收件人姓名"), max_length=100, blank=True)
+    digest = models.ForeignKey(ReminderDigest, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="notices")
+
+    class Meta:
+        verbose_name = _("提醒收件人")
+        verbose_name_plural = _("提醒收件人")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["reminder", "recipient"], name="reminder_notice_once_per_recipient"),
+        ]
+        indexes = [models.Index(fields=["recipient", "digest"])]
+
+    def __str__(self) -> str:
+        return f"{self.reminder} → {self.recipient}"
+
+
 class Delivery(models.Model):
     """The outbox: one e-mail to one recipient, claimed by a conditional update before sending."""
 
@@ -143,8 +187,11 @@ class Delivery(models.Model):
 
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE,
                                related_name="deliveries")
+    # Before issue 16 each reminder had its own e-mails; those rows keep `reminder`.
     reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="deliveries")
+    digest = models.ForeignKey(ReminderDigest, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="deliveries")
     round = models.PositiveSmallIntegerField(_("轮次"), default=0, help_text=_("0 为首次发送,其后为重发。"))
     audience = models.CharField(_("内容"), max_length=20, choices=Audience.choices)
     unit = models.ForeignKey("tasks.Unit", verbose_name=_("单位"), null=True, blank=True,
@@ -179,10 +226,14 @@ class Delivery(models.Model):
                 fields=["reminder", "recipient"], condition=models.Q(reminder__isnull=False),
                 name="delivery_once_per_reminder_recipient",
             ),
+            models.UniqueConstraint(
+                fields=["digest"], condition=models.Q(digest__isnull=False), name="delivery_once_per_digest",
+            ),
             models.CheckConstraint(
-                condition=models.Q(report__isnull=False, reminder__isnull=True)
-                | models.Q(report__isnull=True, reminder__isnull=False),
-                name="delivery_of_report_or_reminder",
+                condition=models.Q(report__isnull=False, reminder__isnull=True, digest__isnull=True)
+                | models.Q(report__isnull=True, reminder__isnull=False, digest__isnull=True)
+                | models.Q(report__isnull=True, reminder__isnull=True, digest__isnull=False),
+                name="delivery_of_report_reminder_or_digest",
             ),
         ]
         indexes = [models.Index(fields=["status", "claimed_at"])]

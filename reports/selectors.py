@@ -86,7 +86,7 @@ def report_archive(*, user: User, kind: str | None = None) -> QuerySet[Report]:
 
 
 def outbox(*, user: User, status: str | None = None) -> QuerySet[Delivery]:
-    deliveries = deliveries_visible_to(user).select_related("report", "unit", "reminder")
+    deliveries = deliveries_visible_to(user).select_related("report", "unit", "reminder", "digest")
     deliveries = deliveries.defer("report__snapshot", "report__body_text", "report__body_html",
                                   "report__xlsx", "reminder__context")
     if status:

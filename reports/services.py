@@ -42,8 +42,17 @@ from rectify.mail import reply_text
 from rectify.models import User
 from rectify.queue import enqueue
 from reports import selectors
-from reports.emails import delivery_message, reminder_render, report_render
-from reports.models import Delivery, Publication, Reminder, Report, ReportKind, Resend
+from reports.emails import delivery_message, digest_render, report_render
+from reports.models import (
+    Delivery,
+    Publication,
+    Reminder,
+    ReminderDigest,
+    ReminderNotice,
+    Report,
+    ReportKind,
+    Resend,
+)
 from reports.periods import (
     bulletin_period,
     bulletin_reviewed_month,
@@ -301,7 +310,7 @@ def delivery_send(*, delivery_id: int, last_attempt: bool = False, claim_token: 
     if claimed != 1:
         return "skipped"  # sent already, being sent, or failed for good
     try:
-        delivery = Delivery.objects.select_related("report", "reminder").get(id=delivery_id)
+        delivery = Delivery.objects.select_related("report", "reminder", "digest").get(id=delivery_id)
         message = delivery_message(delivery)
     except DATABASE_ERRORS as exc:
         raise TransientMailError(str(exc), claim_token=str(token)) from exc
@@ -477,33 +486,54 @@ def bulletin_due(*, now: dt.datetime | None = None) -> Report | None:
 # --- Reminders and escalation ---------------------------------------------------------------------
 
 
-@in_official_language
 def _remind(
     *, kind: str, unit_id: int, unit_name: str, key: str, context: dict[str, Any],
     recipients: list[tuple[str, str]], task: Task | None, known: set[tuple[str, int, str]],
 ) -> int:
-    """Log the reminder and queue its e-mails; the unique constraint makes it once ever."""
+    """Log the reminder and note it for each recipient's next daily digest; the unique
+    constraint makes it once ever."""
     if (kind, unit_id, key) in known or not recipients:
         return 0
     context = {**context, "unit": unit_name}
-    subject, _text, _html = reminder_render(kind=kind, context=context)
     try:
         with transaction.atomic():
             reminder = Reminder.objects.create(kind=kind, unit_id=unit_id, task=task, key=key, context=context)
-            seen: set[str] = set()
-            deliveries = []
+            notices: dict[str, ReminderNotice] = {}
             for email, name in recipients:
-                if email.lower() not in seen:
-                    seen.add(email.lower())
-                    deliveries.append(Delivery(reminder=reminder, subject=subject[:200], recipient=email,
-                                               recipient_name=name[:100], audience=Delivery.Audience.REMINDER,
-                                               unit_id=unit_id))
-            created = Delivery.objects.bulk_create(deliveries)
-            deliveries_enqueue_on_commit(d.pk for d in created)
+                address = email.strip().lower()
+                if address and address not in notices:
+                    notices[address] = ReminderNotice(reminder=reminder, recipient=address,
+                                                      recipient_name=name[:100])
+            ReminderNotice.objects.bulk_create(notices.values())
     except IntegrityError:
         return 0  # another run logged it first
     known.add((kind, unit_id, key))
     return 1
+
+
+@in_official_language
+def _digests_make(*, day: dt.date) -> int:
+    """One e-mail per recipient per day with every reminder waiting for them. A reminder logged
+    after a person's digest of the day went out waits for the next day's (once a day, never two)."""
+    waiting: dict[str, list[ReminderNotice]] = {}
+    for notice in (ReminderNotice.objects.filter(digest__isnull=True).select_related("reminder")
+                   .order_by("reminder__created_at", "reminder_id")):
+        waiting.setdefault(notice.recipient, []).append(notice)
+    done_today = set(ReminderDigest.objects.filter(day=day, recipient__in=waiting).values_list("recipient", flat=True))
+    deliveries = []
+    for recipient, notices in waiting.items():
+        if recipient in done_today:
+            continue
+        digest = ReminderDigest.objects.create(day=day, recipient=recipient, recipient_name=notices[0].recipient_name)
+        ReminderNotice.objects.filter(pk__in=[n.pk for n in notices]).update(digest=digest)
+        units = {n.reminder.unit_id for n in notices}
+        subject, _text, _html = digest_render(day=day, reminders=[n.reminder for n in notices])
+        deliveries.append(Delivery(digest=digest, subject=subject[:200], recipient=recipient,
+                                   recipient_name=digest.recipient_name, audience=Delivery.Audience.REMINDER,
+                                   unit_id=units.pop() if len(units) == 1 else None))
+    created = Delivery.objects.bulk_create(deliveries)
+    deliveries_enqueue_on_commit(d.pk for d in created)
+    return len(created)
 
 
 def _deadline_reminder_kind(days_left: int) -> str | None:
@@ -515,12 +545,24 @@ def _deadline_reminder_kind(days_left: int) -> str | None:
 
 def reminders_run(*, now: dt.datetime | None = None) -> int:
     """Deadlines in 7/3/1 days, this week's missing reports, overdue tasks with escalation:
-    liaison first, the unit head after RECTIFY_ESCALATE_HEAD_AFTER_DAYS, then the office."""
+    liaison first, the unit head after RECTIFY_ESCALATE_HEAD_AFTER_DAYS, then the office.
+    Each recipient gets one digest a day. Returns the reminders logged.
+
+    One transaction, runs one at a time (the plan's row is locked): a worker killed mid-run
+    leaves nothing half-done, and a second run finds the day's digests already made."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
     plan = plan_current()
     if plan is None:
         return 0
+    with transaction.atomic():
+        list(Plan.objects.select_for_update().filter(pk=plan.pk).values_list("pk", flat=True))
+        logged = _reminders_log(plan=plan, now=now)
+        _digests_make(day=timezone.localdate(now))
+    return logged
+
+
+def _reminders_log(*, plan: Plan, now: dt.datetime) -> int:
+    today = timezone.localdate(now)
     tasks = list(
         Task.objects.filter(plan=plan).exclude(status__in=FINISHED_STATUSES)
         .prefetch_related("task_units__unit").order_by("number")
