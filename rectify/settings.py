@@ -291,6 +291,14 @@ CELERY_TASK_TIME_LIMIT = 600
 CELERY_TASK_SOFT_TIME_LIMIT = 540
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's scheduler writes its heartbeat on each tick (rectify/beat.py).
+CELERY_BEAT_SCHEDULER = "rectify.beat:HeartbeatScheduler"
+# Liveness (rectify/liveness.py): worker and beat write a heartbeat this often; older than the
+# stale limit, the office is told "后台任务未运行" and /healthz answers 503.
+RECTIFY_HEARTBEAT_SECONDS = env_int("RECTIFY_HEARTBEAT_SECONDS", 30)
+RECTIFY_HEARTBEAT_STALE_SECONDS = env_int("RECTIFY_HEARTBEAT_STALE_SECONDS", 180)
+if not 0 < RECTIFY_HEARTBEAT_SECONDS < RECTIFY_HEARTBEAT_STALE_SECONDS:
+    raise ImproperlyConfigured("RECTIFY_HEARTBEAT_SECONDS must be positive and below RECTIFY_HEARTBEAT_STALE_SECONDS")
 # One place for every schedule, in Asia/Shanghai. Nothing runs 01:00-04:00.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "rectify.jobs.heartbeat", "schedule": crontab(minute="*/5")},
