@@ -188,3 +188,19 @@ def test_a_released_claim_is_refused_at_the_hand_over(dispatch):
         with mock.patch.object(smtplib.SMTP, "send", send):
             assert services.delivery_send(delivery_id=delivery.pk) == "skipped"
     assert server.messages == [] and server.aborted == 1
+
+
+def test_a_compile_that_loses_its_database_connection_is_retried(plan, office_user):
+    compile_ = services._compile
+    calls = []
+
+    def drops_once(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return compile_(**kwargs)
+
+    with mock.patch.object(services, "_compile", drops_once), time_machine.travel(at(2018, 10, 11, 9, 0), tick=False):
+        report_id = jobs.report_issue_job.apply(args=[ReportKind.DISPATCH.value, "2018-10-08", None]).get()
+    assert len(calls) == 2
+    assert services.Report.objects.get(pk=report_id).period == "2018-10-08"
