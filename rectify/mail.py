@@ -77,11 +77,13 @@ class SMTPBackend(EmailBackend):
         body = re.sub(rb"(?m)^\.", b"..", data)
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
-        conn.send(body)
         try:
+            conn.send(body)
             handover()  # raises when this send must not complete: the "." below is then never sent
         except BaseException:
-            conn.close()  # drop the connection mid-DATA: the server discards the transaction
+            # Drop the connection mid-DATA (a QUIT now would only be read as more message): the
+            # server discards the transaction.
+            conn.close()
             raise
         conn.send(b".\r\n")
         code, resp = self._final_reply()

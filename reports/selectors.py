@@ -82,6 +82,7 @@ def report_archive(*, user: User, kind: str | None = None) -> QuerySet[Report]:
         n_deliveries=Count("deliveries"),
         n_sent=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.SENT)),
         n_failed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED)),
+        n_uncertain=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.UNCERTAIN)),
     ).order_by("-created_at", "-id")
 
 

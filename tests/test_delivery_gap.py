@@ -138,7 +138,7 @@ def test_a_database_drop_before_the_hand_over_sends_nothing_and_resumes_the_clai
     assert Delivery.objects.get(pk=delivery.pk).status == Delivery.Status.SENT
 
 
-def test_a_server_that_holds_the_message_and_never_answers_is_uncertain_not_resent(dispatch, office_user):
+def test_a_server_that_holds_the_message_and_never_answers_is_uncertain_not_resent(client, dispatch, office_user):
     delivery = dispatch.deliveries.get(recipient="office@example.test")
     with SMTPServer(drop_after_data=True) as server, _smtp(server):
         assert jobs.delivery_send_job.apply(args=[delivery.pk]).get() == "uncertain"
@@ -147,6 +147,12 @@ def test_a_server_that_holds_the_message_and_never_answers_is_uncertain_not_rese
     assert [m["To"] for m in server.parsed()].count("office@example.test") == 1
     delivery.refresh_from_db()
     assert delivery.status == Delivery.Status.UNCERTAIN and "SMTPServerDisconnected" in delivery.smtp_reply
+    # The office is told: in the archive (the sweeper sent the other three to the same server), in the outbox.
+    client.force_login(office_user)
+    assert "另有4封结果不明" in client.get("/reports/").content.decode()
+    assert "office@example.test" in client.get("/reports/outbox/?status=uncertain").content.decode()
+    with pytest.raises(ValidationError, match="没有需要重发的收件人"):
+        services.report_resend(report=dispatch, actor=office_user, reason="补发失败的", only_failed=True)
     targets = services.report_resend(report=dispatch, actor=office_user, reason="全部重发", only_failed=False)
     assert targets.round == 1  # a full re-send by the office still reaches that recipient
 
