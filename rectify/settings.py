@@ -287,8 +287,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 600
-CELERY_TASK_SOFT_TIME_LIMIT = 540
+# Defaults for a job without limits of its own; below the visibility timeout, like every job's.
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 270
+if REDIS_URL and CELERY_TASK_TIME_LIMIT >= RECTIFY_BROKER_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured("RECTIFY_BROKER_VISIBILITY_TIMEOUT must exceed every job's time limit (300 s)")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Beat's scheduler writes its heartbeat on each tick (rectify/beat.py).

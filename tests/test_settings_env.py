@@ -31,6 +31,8 @@ def run_with(**env):
          "RECTIFY_DELIVERY_SOFT_TIME_LIMIT"),
         ({"RECTIFY_HEARTBEAT_SECONDS": "600"}, "RECTIFY_HEARTBEAT_SECONDS"),
         ({"RECTIFY_CLAIM_STALE_SECONDS": "soon"}, "RECTIFY_CLAIM_STALE_SECONDS"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0", "RECTIFY_BROKER_VISIBILITY_TIMEOUT": "60"},
+         "RECTIFY_BROKER_VISIBILITY_TIMEOUT"),
     ],
 )
 def test_bad_value_refuses_to_start_and_names_the_variable(env, named):
