@@ -340,7 +340,7 @@ def delivery_send(*, delivery_id: int, last_attempt: bool = False, claim_token: 
     except Exception as exc:  # whatever the backend raised: recorded on the row, never lost
         return _delivery_failed(delivery=delivery, token=token, exc=exc,
                                 handed_over=bool(handed_over) and not in_one_step, last_attempt=last_attempt)
-    reply = getattr(message, "smtp_reply", "") or f"{type(backend).__module__}: accepted"
+    reply = getattr(message, "smtp_reply", "") or f"{type(backend).__module__.rsplit('.', 1)[-1]}: accepted"
     try:
         delivery_record(delivery_id=delivery_id, claim_token=str(token), reply=reply)
     except DATABASE_ERRORS:
