@@ -555,7 +555,8 @@ def reminders_run(*, now: dt.datetime | None = None) -> int:
     if plan is None:
         return 0
     with transaction.atomic():
-        list(Plan.objects.select_for_update().filter(pk=plan.pk).values_list("pk", flat=True))
+        # FOR NO KEY UPDATE: serialises runs without blocking writes that merely refer to the plan.
+        list(Plan.objects.select_for_update(no_key=True).filter(pk=plan.pk).values_list("pk", flat=True))
         logged = _reminders_log(plan=plan, now=now)
         _digests_make(day=timezone.localdate(now))
     return logged
