@@ -161,3 +161,77 @@ def test_the_demo_gives_unit_heads_addresses_so_escalation_fires(db, django_capt
     to_heads = [m for m in mail.outbox if m.to[0] in heads]
     assert to_heads and all("主要负责人" in m.body for m in to_heads)
     assert len({m.to[0] for m in to_heads}) == len(to_heads)  # one each
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_killed_mid_run_then_two_runs_send_one_digest_per_person(
+        postgres, celery_worker_factory, redis_url, tmp_path, plan, office_user, coal_liaison, taiyuan_liaison):
+    """The worker is stopped for good (SIGKILL) after it logged the reminders and while it waits to
+    create the first digest (the test holds that row's key in an open transaction)."""
+    import os
+    import signal
+
+    import psycopg
+    import redis
+    from django.conf import settings
+    from django.utils import timezone
+
+    from rectify.celery import app
+    from tests.conftest import wait_until
+    from tests.reports_helpers import mails_written
+
+    today = timezone.localdate()
+    unit = coal_liaison.unit
+    unit.head_email = "head-coal@example.test"
+    unit.save()
+    tasks = list(Task.objects.exclude(task_units__unit__in=[unit, taiyuan_liaison.unit]).exclude(deadline=None)
+                 .order_by("number")[:4])
+    Task.objects.exclude(pk__in=[t.pk for t in tasks]).update(status=TaskStatus.CLOSED, closed_on=dt.date(2018, 1, 1))
+    for task, days in zip(tasks, (7, 3, -8, -15), strict=True):
+        TaskUnit.objects.create(task=task, unit=unit, role=TaskUnit.Role.RESPONSIBLE, position=99)
+        Task.objects.filter(pk=task.pk).update(deadline=today + dt.timedelta(days=days), status=TaskStatus.IN_PROGRESS)
+
+    redis.Redis.from_url(redis_url).flushdb()
+    maildir = tmp_path / "mail"
+    maildir.mkdir()
+    db = settings.DATABASES["default"]
+    dsn = f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    previous, app.conf.task_always_eager = app.conf.task_always_eager, False
+    try:
+        with psycopg.connect(dsn) as blocker:
+            blocker.execute("INSERT INTO reports_reminderdigest (day, recipient, recipient_name, created_at) "
+                            "VALUES (%s, 'coal@example.test', '', now())", (today,))  # not committed
+            first = celery_worker_factory({"EMAIL_URL": f"file://{maildir}"})
+            app.send_task("reports.jobs.reminders_daily")
+
+            def waiting_on_the_digest() -> bool:
+                with psycopg.connect(dsn, autocommit=True) as watch:
+                    return watch.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                        "AND query ILIKE %s", ("%INSERT INTO \"reports_reminderdigest\"%",)).fetchone()[0] == 1
+
+            assert wait_until(waiting_on_the_digest, timeout=40), first.log_path.read_text()[-3000:]
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait(timeout=10)
+            blocker.rollback()
+        assert not Reminder.objects.exists() and not ReminderDigest.objects.exists()  # nothing half-written
+
+        second = celery_worker_factory({"EMAIL_URL": f"file://{maildir}"})
+        app.send_task("reports.jobs.reminders_daily")  # beat's next tick, or the catch-up
+        app.send_task("reports.jobs.reminders_daily")  # and once more
+        expected = {"coal@example.test", "head-coal@example.test", "office@example.test"}
+
+        def all_sent() -> bool:
+            recipients = set(Delivery.objects.filter(status=Delivery.Status.SENT).values_list("recipient", flat=True))
+            return recipients >= expected and not Delivery.objects.exclude(status=Delivery.Status.SENT).exists()
+
+        assert wait_until(all_sent, timeout=40), second.log_path.read_text()[-3000:]
+        second.terminate()
+        second.wait(timeout=20)
+    finally:
+        app.conf.task_always_eager = previous
+    mails = mails_written(maildir)
+    assert Counter(m["To"] for m in mails) == Counter(dict.fromkeys(expected, 1))
+    coal = next(m for m in mails if m["To"] == "coal@example.test").get_body(("plain",)).get_content()
+    assert all(task.title in coal for task in tasks)
