@@ -425,9 +425,13 @@ def deliveries_sweep(*, now: dt.datetime | None = None) -> list[int]:
                 status=Delivery.Status.PENDING, claim_token=None,
                 last_error="发送中断(进程退出),已重新排队") == 1:
             released.append(delivery_id)
+    # Pending rows are normally queued already (a national dispatch can wait minutes in line, a
+    # retry waits out its backoff): re-queue only those waiting far longer, whose message the
+    # broker must have lost (Redis restarted empty, or refused it).
+    lost = now - dt.timedelta(seconds=settings.RECTIFY_PENDING_REQUEUE_SECONDS)
     waiting = list(
         Delivery.objects.filter(status=Delivery.Status.PENDING)
-        .filter(Q(claimed_at__lt=stale) | Q(claimed_at__isnull=True, created_at__lt=stale))
+        .filter(Q(claimed_at__lt=lost) | Q(claimed_at__isnull=True, created_at__lt=lost))
         .values_list("id", flat=True)
     )
     ids = sorted(set(released) | set(waiting))

@@ -210,3 +210,11 @@ def test_a_compile_that_loses_its_database_connection_is_retried(plan, office_us
         report_id = jobs.report_issue_job.apply(args=[ReportKind.DISPATCH.value, "2018-10-08", None]).get()
     assert len(calls) == 2
     assert services.Report.objects.get(pk=report_id).period == "2018-10-08"
+
+
+def test_sweeper_leaves_deliveries_waiting_in_the_queue_alone(dispatch):
+    """A national dispatch waits minutes in line; the sweeper must not queue it again every minute."""
+    with time_machine.travel(at(2018, 10, 11, 9, 5), tick=False):
+        assert services.deliveries_sweep() == []  # 5 minutes pending: still in the queue
+    with time_machine.travel(at(2018, 10, 11, 9, 11), tick=False):
+        assert len(services.deliveries_sweep()) == 4  # 11 minutes: the broker lost them

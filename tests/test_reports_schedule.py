@@ -191,6 +191,9 @@ def test_time_limits_and_backoff_stay_below_the_visibility_timeout():
     assert jobs.COMPILE_TIME_LIMIT < visibility and settings.CELERY_TASK_TIME_LIMIT < visibility
     assert max(jobs.retry_backoff(n) for n in range(jobs.DELIVERY_MAX_RETRIES + 1)) < visibility
     assert jobs.COMPILE_RETRY["retry_backoff_max"] < visibility
+    # The sweeper never cuts a retry's backoff short.
+    assert max(jobs.retry_backoff(n) for n in range(jobs.DELIVERY_MAX_RETRIES + 1)) < \
+        settings.RECTIFY_PENDING_REQUEUE_SECONDS
     assert jobs.delivery_send_job.time_limit == jobs.DELIVERY_TIME_LIMIT
     assert jobs.delivery_send_job.soft_time_limit == jobs.DELIVERY_SOFT_TIME_LIMIT < jobs.DELIVERY_TIME_LIMIT
     # A compile whose database connection dropped is retried, like a delivery.
