@@ -519,6 +519,8 @@ def _remind(
 def _digests_make(*, day: dt.date) -> int:
     """One e-mail per recipient per day with every reminder waiting for them. A reminder logged
     after a person's digest of the day went out waits for the next day's (once a day, never two)."""
+    # A reminder that waited for the next day about a task finished meanwhile has nothing to say.
+    ReminderNotice.objects.filter(digest__isnull=True, reminder__task__status__in=FINISHED_STATUSES).delete()
     waiting: dict[str, list[ReminderNotice]] = {}
     for notice in (ReminderNotice.objects.filter(digest__isnull=True).select_related("reminder")
                    .order_by("reminder__created_at", "reminder_id")):

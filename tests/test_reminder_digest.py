@@ -100,6 +100,18 @@ def test_a_reminder_found_after_the_days_digest_waits_for_the_next_day(coal_task
     assert sorted(days) == [DAY, DAY + dt.timedelta(days=1)]
 
 
+def test_a_waiting_reminder_about_a_task_finished_meanwhile_is_dropped(coal_tasks,
+                                                                       django_capture_on_commit_callbacks):
+    cb = django_capture_on_commit_callbacks
+    _run(DAY, callbacks=cb)
+    Task.objects.filter(pk=coal_tasks[0].pk).update(deadline=DAY + dt.timedelta(days=1))
+    _run(DAY, hour=15, minute=7, callbacks=cb)  # logged; waits for tomorrow's digest
+    Task.objects.filter(pk=coal_tasks[0].pk).update(status=TaskStatus.CLOSED, closed_on=DAY)
+    _run(DAY + dt.timedelta(days=1), callbacks=cb)
+    assert len(_mails("coal@example.test")) == 1  # nothing left to tell the next day
+    assert Reminder.objects.filter(kind="deadline_1").exists()  # still logged: never again
+
+
 def test_a_run_killed_midway_leaves_nothing_and_the_next_run_sends_once(coal_tasks,
                                                                         django_capture_on_commit_callbacks):
     cb = django_capture_on_commit_callbacks
