@@ -338,8 +338,11 @@ def delivery_send(*, delivery_id: int, last_attempt: bool = False, claim_token: 
     except DATABASE_ERRORS as exc:
         raise TransientMailError(str(exc), claim_token=str(token)) from exc
     except Exception as exc:  # whatever the backend raised: recorded on the row, never lost
-        return _delivery_failed(delivery=delivery, token=token, exc=exc,
-                                handed_over=bool(handed_over) and not in_one_step, last_attempt=last_attempt)
+        if not getattr(message, "smtp_reply", ""):
+            return _delivery_failed(delivery=delivery, token=token, exc=exc,
+                                    handed_over=bool(handed_over) and not in_one_step, last_attempt=last_attempt)
+        # The server had answered 250 already (the error came after, e.g. while saying QUIT): sent.
+        logger.warning("delivery %s accepted, then %s: %s", delivery_id, type(exc).__name__, exc)
     reply = getattr(message, "smtp_reply", "") or f"{type(backend).__module__.rsplit('.', 1)[-1]}: accepted"
     try:
         delivery_record(delivery_id=delivery_id, claim_token=str(token), reply=reply)

@@ -218,3 +218,13 @@ def test_sweeper_leaves_deliveries_waiting_in_the_queue_alone(dispatch):
         assert services.deliveries_sweep() == []  # 5 minutes pending: still in the queue
     with time_machine.travel(at(2018, 10, 11, 9, 11), tick=False):
         assert len(services.deliveries_sweep()) == 4  # 11 minutes: the broker lost them
+
+
+def test_an_error_after_the_servers_250_still_counts_as_sent(dispatch):
+    delivery = dispatch.deliveries.get(recipient="office@example.test")
+    with SMTPServer() as server, _smtp(server), \
+            mock.patch.object(smtplib.SMTP, "quit", side_effect=SoftTimeLimitExceeded()):
+        assert jobs.delivery_send_job.apply(args=[delivery.pk]).get() == "sent"
+    delivery.refresh_from_db()
+    assert delivery.status == Delivery.Status.SENT and delivery.smtp_reply == "250 2.0.0 Ok: queued"
+    assert len(server.messages) == 1
