@@ -47,6 +47,7 @@ def test_a_tarpitting_server_past_the_soft_time_limit_delivers_once_and_is_marke
     # Time limits travel in the message, from the sender's settings: this process sends.
     monkeypatch.setattr(jobs.delivery_send_job, "soft_time_limit", 2)
     monkeypatch.setattr(jobs.delivery_send_job, "time_limit", 15)
+    monkeypatch.setattr(jobs.delivery_send_job, "_exec_options", None)  # Celery caches them per task
 
     redis.Redis.from_url(redis_url).flushdb()  # our own Redis database: no message from an earlier run
     # Holds the whole message 4 s before answering; the soft time limit is 2 s (prefork enforces it).
