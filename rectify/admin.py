@@ -18,7 +18,7 @@ from rectify import calendar
 from rectify.admin_history import HIDDEN, AdminHistoryMixin, admin_changes_record, user_may_read_admin_history
 from rectify.admin_locking import StaleGuardAdmin
 from rectify.holiday_notice import notice_parse, notice_year
-from rectify.models import AdminChange, CalendarDay, CalendarYear, HeldJob, User
+from rectify.models import AdminChange, CalendarDay, CalendarYear, Heartbeat, HeldJob, User
 from rectify.roles import Role
 from rectify.services import calendar_year_enter
 
@@ -82,12 +82,8 @@ class AdminChangeAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(HeldJob)
-class HeldJobAdmin(admin.ModelAdmin):
-    """Read-only: rows are written when the queue refuses work and released by the worker."""
-
-    list_display = ("description", "requested_by", "requested_at", "released_at")
-    list_filter = ("released_at",)
+class WrittenByTheSystemAdmin(admin.ModelAdmin):
+    """Rows only the system writes: read, never added or changed by hand."""
 
     def has_add_permission(self, request):  # type: ignore[no-untyped-def]
         return False
@@ -220,3 +216,18 @@ class CalendarYearAdmin(CalendarKeptByOffice):
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "form": form,
                    "days": days, "errors": errors, "year": year, "title": gettext("录入国务院节假日安排通知")}
         return TemplateResponse(request, "admin/rectify/calendaryear/notice.html", context)
+
+
+@admin.register(HeldJob)
+class HeldJobAdmin(WrittenByTheSystemAdmin):
+    """Rows are written when the queue refuses work and released by the worker."""
+
+    list_display = ("description", "requested_by", "requested_at", "released_at")
+    list_filter = ("released_at",)
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(WrittenByTheSystemAdmin):
+    """When the worker and beat last reported in (rectify/liveness.py)."""
+
+    list_display = ("process", "at", "hostname")

@@ -9,10 +9,13 @@ from rectify.queue import held_jobs_release
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="rectify.jobs.heartbeat", time_limit=30, soft_time_limit=20)
-def heartbeat() -> str:
-    """Proves the worker and the beat scheduler are alive; returns the local time."""
+@shared_task(bind=True, name="rectify.jobs.heartbeat", time_limit=30, soft_time_limit=20)
+def heartbeat(self) -> str:
+    """Proves beat → broker → worker works: records the worker's heartbeat; returns the local time."""
+    from rectify.liveness import Process, heartbeat_write
+
     now = timezone.localtime().isoformat()
+    heartbeat_write(process=Process.WORKER, hostname=self.request.hostname or "")
     logger.info("heartbeat %s", now)
     return now
 

@@ -140,3 +140,24 @@ class AdminChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_name} {self.object_repr} {self.field}"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of the background processes: one row per kind, written every
+    RECTIFY_HEARTBEAT_SECONDS by any worker (and by the `heartbeat` job) and by beat's tick."""
+
+    class Process(models.TextChoices):
+        WORKER = "worker", _("后台任务进程(worker)")
+        BEAT = "beat", _("定时调度(beat)")
+
+    process = models.CharField(_("进程"), max_length=20, choices=Process.choices, unique=True)
+    at = models.DateTimeField(_("最近心跳"))
+    hostname = models.CharField(_("主机"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("后台进程心跳")
+        verbose_name_plural = _("后台进程心跳")
+        ordering = ["process"]
+
+    def __str__(self) -> str:
+        return f"{self.get_process_display()} {self.at:%Y-%m-%d %H:%M:%S}"

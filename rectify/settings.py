@@ -225,7 +225,7 @@ def _email_settings() -> dict[str, object]:
         except ValueError:
             raise ImproperlyConfigured(f"EMAIL_URL={raw!r} has a bad port") from None
         return {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_BACKEND": "rectify.mail.SMTPBackend",
             "EMAIL_HOST": parts.hostname,
             "EMAIL_PORT": port,
             "EMAIL_HOST_USER": unquote(parts.username or ""),
@@ -255,14 +255,20 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "整改办 <rectify@localhost
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # An SMTP server that hangs must not hold a worker forever.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+# Once a server has the whole message, its answer is awaited this long (RFC 5321 allows 10
+# minutes); a time limit firing meanwhile does not abandon the message (rectify/mail.py).
+RECTIFY_SMTP_DATA_TIMEOUT = env_int("RECTIFY_SMTP_DATA_TIMEOUT", 60)
 
 # --- Celery -----------------------------------------------------------------
 
 REDIS_URL = env_url("REDIS_URL", {"redis", "rediss"})
+RECTIFY_BROKER_VISIBILITY_TIMEOUT = env_int("RECTIFY_BROKER_VISIBILITY_TIMEOUT", 600)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    # Jobs' time limits and retry backoff stay well below this (see reports/jobs.py).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A job taken by a worker that died is handed out again after this long. Every job's time
+    # limit and retry countdown stay below it (reports/jobs.py); deliveries do not wait for it
+    # at all (the sweeper finds them in the database).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": RECTIFY_BROKER_VISIBILITY_TIMEOUT}
 else:
     _broker_dir = VAR_DIR / "broker"
     for sub in ("in", "processed"):
@@ -282,10 +288,21 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 600
-CELERY_TASK_SOFT_TIME_LIMIT = 540
+# Defaults for a job without limits of its own; below the visibility timeout, like every job's.
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 270
+if REDIS_URL and CELERY_TASK_TIME_LIMIT >= RECTIFY_BROKER_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured("RECTIFY_BROKER_VISIBILITY_TIMEOUT must exceed every job's time limit (300 s)")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat's scheduler writes its heartbeat on each tick (rectify/beat.py).
+CELERY_BEAT_SCHEDULER = "rectify.beat:HeartbeatScheduler"
+# Liveness (rectify/liveness.py): worker and beat write a heartbeat this often; older than the
+# stale limit, the office is told "后台任务未运行" and /healthz answers 503.
+RECTIFY_HEARTBEAT_SECONDS = env_int("RECTIFY_HEARTBEAT_SECONDS", 30)
+RECTIFY_HEARTBEAT_STALE_SECONDS = env_int("RECTIFY_HEARTBEAT_STALE_SECONDS", 180)
+if not 0 < RECTIFY_HEARTBEAT_SECONDS < RECTIFY_HEARTBEAT_STALE_SECONDS:
+    raise ImproperlyConfigured("RECTIFY_HEARTBEAT_SECONDS must be positive and below RECTIFY_HEARTBEAT_STALE_SECONDS")
 # One place for every schedule, in Asia/Shanghai. Nothing runs 01:00-04:00.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "heartbeat": {"task": "rectify.jobs.heartbeat", "schedule": crontab(minute="*/5")},
@@ -359,9 +376,18 @@ RECTIFY_PUBLICATION_DRAFT_HOUR = env_int("RECTIFY_PUBLICATION_DRAFT_HOUR", 15)
 RECTIFY_DEADLINE_REMINDER_DAYS = (7, 3, 1)
 RECTIFY_ESCALATE_HEAD_AFTER_DAYS = env_int("RECTIFY_ESCALATE_HEAD_AFTER_DAYS", 7)
 RECTIFY_ESCALATE_OFFICE_AFTER_DAYS = env_int("RECTIFY_ESCALATE_OFFICE_AFTER_DAYS", 14)
-# A delivery "claimed" longer than this was lost with its worker: the sweeper sends it again.
-# It must exceed the send job's hard time limit (reports/jobs.py: DELIVERY_TIME_LIMIT = 120 s).
-RECTIFY_CLAIM_STALE_SECONDS = env_int("RECTIFY_CLAIM_STALE_SECONDS", 900)
+# A delivery "claimed" longer than this was lost with its worker. Never handed to a server: the
+# sweeper sends it again (safe: a late original finds its claim gone and stops before the end
+# of DATA). Handed over without an answer: it becomes "结果不明" and is not sent again by itself.
+# It exceeds the send job's hard time limit, so no worker still waits on a server's answer then.
+RECTIFY_DELIVERY_SOFT_TIME_LIMIT = env_int("RECTIFY_DELIVERY_SOFT_TIME_LIMIT", 100)
+RECTIFY_DELIVERY_TIME_LIMIT = env_int("RECTIFY_DELIVERY_TIME_LIMIT", 120)
+RECTIFY_CLAIM_STALE_SECONDS = env_int("RECTIFY_CLAIM_STALE_SECONDS", 150)
+# A delivery still pending this long lost its queue message: the sweeper queues it again. Above
+# the longest retry backoff (240 s, reports/jobs.py), so a retry's wait is never cut short.
+RECTIFY_PENDING_REQUEUE_SECONDS = env_int("RECTIFY_PENDING_REQUEUE_SECONDS", 600)
+if not 0 < RECTIFY_DELIVERY_SOFT_TIME_LIMIT < RECTIFY_DELIVERY_TIME_LIMIT:
+    raise ImproperlyConfigured("RECTIFY_DELIVERY_SOFT_TIME_LIMIT must be below RECTIFY_DELIVERY_TIME_LIMIT")
 for _name in ("RECTIFY_DISPATCH_HOUR", "RECTIFY_BULLETIN_HOUR", "RECTIFY_REMINDER_HOUR",
               "RECTIFY_PUBLICATION_DRAFT_HOUR"):
     if not (0 <= globals()[_name] <= 23) or 1 <= globals()[_name] < 4:
@@ -404,6 +430,6 @@ CELERY_BEAT_SCHEDULE.update({
     },
     "reports-sweep-deliveries": {
         "task": "reports.jobs.deliveries_sweep",
-        "schedule": crontab(minute="*/5", hour="0,4-23"),
+        "schedule": crontab(minute="*", hour="0,4-23"),
     },
 })

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from reports.models import Delivery, Publication, Reminder, Report, Resend
+from reports.models import Delivery, Publication, Reminder, ReminderDigest, Report, Resend
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -25,10 +25,10 @@ class ReportAdmin(ReadOnlyAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "subject", "recipient", "status", "attempts", "sent_at")
+    list_display = ("created_at", "subject", "recipient", "status", "attempts", "sent_at", "smtp_reply")
     list_filter = ("status", "audience")
     search_fields = ("recipient", "subject")
-    list_select_related = ("report", "reminder", "unit")
+    list_select_related = ("report", "reminder", "digest", "unit")
 
 
 @admin.register(Reminder)
@@ -36,6 +36,13 @@ class ReminderAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "kind", "unit", "key")
     list_filter = ("kind",)
     list_select_related = ("unit",)
+
+
+@admin.register(ReminderDigest)
+class ReminderDigestAdmin(ReadOnlyAdmin):
+    list_display = ("day", "recipient", "recipient_name", "created_at")
+    list_filter = ("day",)
+    search_fields = ("recipient", "recipient_name")
 
 
 @admin.register(Resend)

@@ -7,6 +7,7 @@ recipient gets never depends on the ledger's state at sending time.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -61,12 +62,27 @@ def report_render(*, kind: str, title: str, snapshot: dict[str, Any],
     return " ".join(subject.split()), text, html
 
 
+def _reminder_item(kind: str, context: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": kind, "kind_display": Reminder.Kind(kind).label, "c": context,
+            "deadline": parse_date(context["deadline"]) if context.get("deadline") else None}
+
+
 def reminder_render(*, kind: str, context: dict[str, Any]) -> tuple[str, str, str]:
-    ctx = {"kind": kind, "kind_display": Reminder.Kind(kind).label, "c": context,
-           "deadline": parse_date(context["deadline"]) if context.get("deadline") else None}
+    """A single reminder's e-mail (how reminders went out before the daily digest)."""
+    ctx = _reminder_item(kind, context)
     subject = render_to_string("reports/email/reminder_subject.txt", ctx)
     return (" ".join(subject.split()), render_to_string("reports/email/reminder.txt", ctx),
             render_to_string("reports/email/reminder.html", ctx))
+
+
+def digest_render(*, day: dt.date, reminders: list[Reminder], name: str = "") -> tuple[str, str, str]:
+    """(subject, text, html) of one person's reminders of the day, in the order they were logged."""
+    items = [_reminder_item(r.kind, r.context) for r in reminders]
+    kinds = list(dict.fromkeys(str(item["kind_display"]) for item in items))
+    ctx = {"day": day, "items": items, "kinds": kinds, "name": name}
+    subject = render_to_string("reports/email/reminder_digest_subject.txt", ctx)
+    return (" ".join(subject.split()), render_to_string("reports/email/reminder_digest.txt", ctx),
+            render_to_string("reports/email/reminder_digest.html", ctx))
 
 
 def _message_id(delivery: Delivery) -> str:
@@ -89,6 +105,11 @@ def delivery_message(delivery: Delivery) -> EmailMultiAlternatives:
         else:
             text, html = report.body_text, report.body_html
             attachment = (f"{report.title}.xlsx", bytes(report.xlsx))
+    elif delivery.digest_id is not None:
+        digest = delivery.digest
+        reminders = [n.reminder for n in digest.notices.select_related("reminder").order_by(
+            "reminder__created_at", "reminder_id")]
+        _subject, text, html = digest_render(day=digest.day, reminders=reminders, name=digest.recipient_name)
     else:
         reminder = delivery.reminder
         _subject, text, html = reminder_render(kind=reminder.kind, context=reminder.context)

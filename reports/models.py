@@ -3,7 +3,9 @@
 Exactly-once rests on the database, never on "check then act":
 - one `Report` per (kind, period): a second beat tick or a retried job hits the unique constraint;
 - one `Delivery` per (report, round, recipient), claimed by a conditional update before sending;
-- one `Reminder` per (kind, unit, key): the sent-log of reminders and escalations.
+- one `Reminder` per (kind, unit, key): the sent-log of reminders and escalations;
+- one `ReminderDigest` per (recipient, day): every reminder that needs a person goes out in
+  one e-mail a day (`ReminderNotice` links each reminder to each of its recipients).
 """
 
 from __future__ import annotations
@@ -124,6 +126,48 @@ class Reminder(models.Model):
         return f"{self.get_kind_display()} {self.unit} {self.key}"
 
 
+class ReminderDigest(models.Model):
+    """One reminder e-mail per recipient per day, listing every reminder that needs them."""
+
+    day = models.DateField(_("日期"))
+    recipient = models.EmailField(_("收件人"), help_text=_("小写保存:同一地址每天只收一封。"))
+    recipient_name = models.CharField(_("收件人姓名"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("每日提醒")
+        verbose_name_plural = _("每日提醒")
+        ordering = ["-day", "recipient"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="reminder_digest_once_per_recipient_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.day}"
+
+
+class ReminderNotice(models.Model):
+    """One reminder for one recipient: waits (digest empty) until that person's next digest."""
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.CASCADE, related_name="notices")
+    recipient = models.EmailField(_("收件人"))
+    recipient_name = models.CharField(_("收件人姓名"), max_length=100, blank=True)
+    digest = models.ForeignKey(ReminderDigest, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="notices")
+
+    class Meta:
+        verbose_name = _("提醒收件人")
+        verbose_name_plural = _("提醒收件人")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["reminder", "recipient"], name="reminder_notice_once_per_recipient"),
+        ]
+        indexes = [models.Index(fields=["recipient", "digest"])]
+
+    def __str__(self) -> str:
+        return f"{self.reminder} → {self.recipient}"
+
+
 class Delivery(models.Model):
     """The outbox: one e-mail to one recipient, claimed by a conditional update before sending."""
 
@@ -132,6 +176,9 @@ class Delivery(models.Model):
         CLAIMED = "claimed", _("发送中")
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败")
+        # The server had the whole message when the worker lost track (killed, or no answer):
+        # it may have been delivered, so it is never sent again by itself (see services).
+        UNCERTAIN = "uncertain", _("结果不明")
 
     class Audience(models.TextChoices):
         WHOLE = "whole", _("全文")
@@ -140,8 +187,11 @@ class Delivery(models.Model):
 
     report = models.ForeignKey(Report, null=True, blank=True, on_delete=models.CASCADE,
                                related_name="deliveries")
+    # Before issue 16 each reminder had its own e-mails; those rows keep `reminder`.
     reminder = models.ForeignKey(Reminder, null=True, blank=True, on_delete=models.CASCADE,
                                  related_name="deliveries")
+    digest = models.ForeignKey(ReminderDigest, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="deliveries")
     round = models.PositiveSmallIntegerField(_("轮次"), default=0, help_text=_("0 为首次发送,其后为重发。"))
     audience = models.CharField(_("内容"), max_length=20, choices=Audience.choices)
     unit = models.ForeignKey("tasks.Unit", verbose_name=_("单位"), null=True, blank=True,
@@ -153,7 +203,13 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     claim_token = models.UUIDField(_("认领标记"), null=True, blank=True, editable=False)
     claimed_at = models.DateTimeField(_("认领时间"), null=True, blank=True)
+    handed_over_at = models.DateTimeField(
+        _("交付时间"), null=True, blank=True,
+        help_text=_("整封邮件交给邮件服务器、等待其答复的时刻;此后结果不明的邮件不再自动重发。"),
+    )
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+    smtp_reply = models.TextField(_("服务器答复"), blank=True,
+                                  help_text=_("邮件服务器对本封邮件的最终答复(代码和文字),或发送时的异常。"))
     last_error = models.TextField(_("最近错误"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -170,10 +226,14 @@ class Delivery(models.Model):
                 fields=["reminder", "recipient"], condition=models.Q(reminder__isnull=False),
                 name="delivery_once_per_reminder_recipient",
             ),
+            models.UniqueConstraint(
+                fields=["digest"], condition=models.Q(digest__isnull=False), name="delivery_once_per_digest",
+            ),
             models.CheckConstraint(
-                condition=models.Q(report__isnull=False, reminder__isnull=True)
-                | models.Q(report__isnull=True, reminder__isnull=False),
-                name="delivery_of_report_or_reminder",
+                condition=models.Q(report__isnull=False, reminder__isnull=True, digest__isnull=True)
+                | models.Q(report__isnull=True, reminder__isnull=False, digest__isnull=True)
+                | models.Q(report__isnull=True, reminder__isnull=True, digest__isnull=False),
+                name="delivery_of_report_reminder_or_digest",
             ),
         ]
         indexes = [models.Index(fields=["status", "claimed_at"])]

@@ -87,11 +87,12 @@ def report_archive(*, user: User, kind: str | None = None) -> QuerySet[Report]:
         n_deliveries=Count("deliveries"),
         n_sent=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.SENT)),
         n_failed=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.FAILED)),
+        n_uncertain=Count("deliveries", filter=Q(deliveries__status=Delivery.Status.UNCERTAIN)),
     ).order_by("-created_at", "-id")
 
 
 def outbox(*, user: User, status: str | None = None) -> QuerySet[Delivery]:
-    deliveries = deliveries_visible_to(user).select_related("report", "unit", "reminder")
+    deliveries = deliveries_visible_to(user).select_related("report", "unit", "reminder", "digest")
     deliveries = deliveries.defer("report__snapshot", "report__body_text", "report__body_html",
                                   "report__xlsx", "reminder__context")
     if status:

@@ -9,9 +9,13 @@
 - `deliveries_sweep` releases deliveries stuck in "claimed" (their worker died) and re-queues
   deliveries that never left "pending".
 
-Limit, stated plainly: if a worker dies after the SMTP server accepted a message but before
-the row says "sent", the sweeper sends it again. The Message-ID stays the same, so mail systems
-can recognise the duplicate; no design without a two-phase commit with SMTP can do better.
+- The hand-over: just before the server can deliver (the final "." of DATA over SMTP, the call
+  itself for other backends) the row records `handed_over_at`, conditional on the claim. Before
+  it, any failure is safe to retry; after it, only the server's answer decides. A server's
+  acceptance whose bookkeeping fails (the database dropped) is recorded by a retried job.
+  A delivery handed over and never answered (worker killed, connection lost while waiting) is
+  "结果不明": never sent again by itself, shown to the office. At most once, then, for the one
+  case no design without a two-phase commit with SMTP can decide.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,11 +48,21 @@ from rectify.calendar import (
     report_week,
 )
 from rectify.i18n import in_official_language
+from rectify.mail import reply_text
 from rectify.models import User
 from rectify.queue import enqueue
 from reports import selectors
-from reports.emails import delivery_message, reminder_render, report_render
-from reports.models import Delivery, Publication, Reminder, Report, ReportKind, Resend
+from reports.emails import delivery_message, digest_render, report_render
+from reports.models import (
+    Delivery,
+    Publication,
+    Reminder,
+    ReminderDigest,
+    ReminderNotice,
+    Report,
+    ReportKind,
+    Resend,
+)
 from reports.xlsx import bulletin_xlsx, dispatch_xlsx
 from tasks.lights import SIGNOFF_STATUSES
 from tasks.models import FINISHED_STATUSES, Plan, ProgressReport, Task, TaskStatus, TaskUnit
@@ -57,7 +72,13 @@ logger = logging.getLogger(__name__)
 
 
 class TransientMailError(Exception):
-    """Sending failed for a reason that may pass (SMTP 4xx, connection, timeout): retry."""
+    """Sending failed for a reason that may pass (SMTP 4xx, connection, timeout, a time limit,
+    a dropped database connection before the hand-over): retry. `claim_token` is set when the
+    claim could not be released (the database was gone): the retry resumes it."""
+
+    def __init__(self, message: str, *, claim_token: str | None = None) -> None:
+        super().__init__(message)
+        self.claim_token = claim_token
 
 
 class NoPlanError(ValidationError):
@@ -214,6 +235,8 @@ def report_resend(*, report: Report, actor: User, reason: str, only_failed: bool
     latest: dict[str, Delivery] = {}
     for d in report.deliveries.order_by("round", "id"):
         latest[d.recipient.lower()] = d
+    # "Only the failed ones": refused or never accepted. Never what a server accepted, nor what
+    # may have been delivered ("结果不明"): the office re-sends those only with a full re-send.
     targets = [d for d in latest.values() if not only_failed or d.status == Delivery.Status.FAILED]
     if not targets:
         raise ValidationError(_("没有需要重发的收件人。") if only_failed else _("该期没有收件人。"))
@@ -244,39 +267,124 @@ def mail_error_is_transient(exc: BaseException) -> bool:
         return exc.smtp_code < 500
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return False
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return True  # a slow server or network, not a broken message
     if isinstance(exc, smtplib.SMTPException | ConnectionError | TimeoutError | socket.gaierror):
         return True
     return isinstance(exc, OSError) and exc.errno in _TRANSIENT_ERRNOS
 
 
-def delivery_send(*, delivery_id: int, last_attempt: bool = False) -> str:
-    """Send one delivery if this call wins the claim. Returns "sent", "skipped", "pending"
-    (transient error, raised as TransientMailError) or "failed". Never inside a transaction."""
-    token = uuid.uuid4()
-    claimed = Delivery.objects.filter(id=delivery_id, status=Delivery.Status.PENDING).update(
+# A dropped database connection (restart, fail-over): the job retries, the work is not lost.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+class HandoverRefused(Exception):
+    """Our claim on the delivery was taken back (the sweeper released it): stop before the end of DATA."""
+
+
+def _reply_of(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return reply_text(exc.smtp_code, exc.smtp_error)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{addr}: {reply_text(code, msg)}" for addr, (code, msg) in exc.recipients.items())
+    return f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def delivery_send(*, delivery_id: int, last_attempt: bool = False, claim_token: str | None = None) -> str:
+    """Send one delivery if this call wins the claim. Returns "sent", "skipped", "uncertain" or
+    "failed"; a transient error is raised as TransientMailError. Never inside a transaction.
+
+    `claim_token` resumes a claim this job made before the database dropped (nothing was handed
+    to a server then). Database errors before the hand-over propagate (the job retries); after
+    the server accepted, the bookkeeping is retried by its own job (`delivery_record`)."""
+    token = uuid.uuid4() if claim_token is None else uuid.UUID(claim_token)
+    claimable = Q(status=Delivery.Status.PENDING)
+    if claim_token is not None:
+        claimable |= Q(status=Delivery.Status.CLAIMED, claim_token=token, handed_over_at__isnull=True)
+    claimed = Delivery.objects.filter(claimable, id=delivery_id).update(
         status=Delivery.Status.CLAIMED, claim_token=token, claimed_at=timezone.now(),
         attempts=F("attempts") + 1,
     )
     if claimed != 1:
         return "skipped"  # sent already, being sent, or failed for good
-    delivery = Delivery.objects.select_related("report", "reminder").get(id=delivery_id)
     try:
-        delivery_message(delivery).send()
-    except Exception as exc:
-        transient = mail_error_is_transient(exc)
-        retry = transient and not last_attempt
-        Delivery.objects.filter(id=delivery_id, claim_token=token).update(
-            status=Delivery.Status.PENDING if retry else Delivery.Status.FAILED,
-            claim_token=None, last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        if retry:
-            raise TransientMailError(str(exc)) from exc
-        logger.exception("delivery %s to %s failed for good", delivery_id, delivery.recipient)
-        return "failed"
-    Delivery.objects.filter(id=delivery_id, claim_token=token).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), claim_token=None, last_error="",
-    )
+        delivery = Delivery.objects.select_related("report", "reminder", "digest").get(id=delivery_id)
+        message = delivery_message(delivery)
+    except DATABASE_ERRORS as exc:
+        raise TransientMailError(str(exc), claim_token=str(token)) from exc
+    mine = Delivery.objects.filter(id=delivery_id, claim_token=token)
+    handed_over: list[bool] = []
+
+    def handover() -> None:
+        # Conditional on our token: a claim the sweeper released is someone else's now.
+        if mine.filter(status=Delivery.Status.CLAIMED).update(handed_over_at=timezone.now()) != 1:
+            raise HandoverRefused
+        handed_over.append(True)
+
+    message.handover = handover
+    backend = message.get_connection()
+    # The SMTP backend (rectify/mail.py) calls handover() just before the end of DATA. Others
+    # (file, console, locmem) deliver in one step: handed over before the call (a worker killed
+    # during it leaves an unknown outcome), and an error they raise means nothing was delivered.
+    in_one_step = not getattr(backend, "calls_handover", False)
+    try:
+        if in_one_step:
+            handover()
+        backend.send_messages([message])
+    except HandoverRefused:
+        return "skipped"
+    except DATABASE_ERRORS as exc:
+        raise TransientMailError(str(exc), claim_token=str(token)) from exc
+    except Exception as exc:  # whatever the backend raised: recorded on the row, never lost
+        if not getattr(message, "smtp_reply", ""):
+            return _delivery_failed(delivery=delivery, token=token, exc=exc,
+                                    handed_over=bool(handed_over) and not in_one_step, last_attempt=last_attempt)
+        # The server had answered 250 already (the error came after, e.g. while saying QUIT): sent.
+        logger.warning("delivery %s accepted, then %s: %s", delivery_id, type(exc).__name__, exc)
+    reply = getattr(message, "smtp_reply", "") or f"{type(backend).__module__.rsplit('.', 1)[-1]}: accepted"
+    try:
+        delivery_record(delivery_id=delivery_id, claim_token=str(token), reply=reply)
+    except DATABASE_ERRORS:
+        # The server has the message; only the bookkeeping failed. Retried by a job of its own
+        # (Redis is not the database); the row stays claimed and handed over meanwhile, which the
+        # sweeper never sends again.
+        from reports.jobs import delivery_record_job
+
+        logger.warning("delivery %s accepted (%s) but not yet recorded: database unavailable", delivery_id, reply)
+        enqueue(delivery_record_job, delivery_id, str(token), reply)
     return "sent"
+
+
+def _delivery_failed(*, delivery: Delivery, token: uuid.UUID, exc: BaseException, handed_over: bool,
+                     last_attempt: bool) -> str:
+    mine = Delivery.objects.filter(id=delivery.pk, claim_token=token)
+    answered = isinstance(exc, smtplib.SMTPResponseException)
+    if handed_over and not answered:
+        # The server had the whole message and gave no answer we could read: it may be delivered.
+        mine.update(status=Delivery.Status.UNCERTAIN, smtp_reply=_reply_of(exc),
+                    last_error=f"{type(exc).__name__}: {exc}"[:2000])
+        logger.error("delivery %s to %s: outcome unknown after hand-over (%s)", delivery.pk, delivery.recipient, exc)
+        return "uncertain"
+    transient = mail_error_is_transient(exc)
+    retry = transient and not last_attempt
+    mine.update(
+        status=Delivery.Status.PENDING if retry else Delivery.Status.FAILED,
+        claim_token=None, handed_over_at=None, smtp_reply=_reply_of(exc),
+        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+    )
+    if retry:
+        raise TransientMailError(str(exc)) from exc
+    logger.error("delivery %s to %s failed for good: %s", delivery.pk, delivery.recipient, exc)
+    return "failed"
+
+
+def delivery_record(*, delivery_id: int, claim_token: str, reply: str) -> bool:
+    """Mark a delivery the server accepted as sent; also from "结果不明", which the sweeper may
+    have concluded meanwhile. False when the claim is not ours (nothing to record)."""
+    return Delivery.objects.filter(id=delivery_id, claim_token=uuid.UUID(claim_token)).exclude(
+        status=Delivery.Status.SENT).update(
+        status=Delivery.Status.SENT, sent_at=timezone.now(), smtp_reply=reply[:2000], last_error="",
+    ) == 1
 
 
 def deliveries_enqueue(ids: Iterable[int]) -> None:
@@ -296,19 +404,35 @@ def deliveries_enqueue_on_commit(ids: Iterable[int]) -> None:
 
 
 def deliveries_sweep(*, now: dt.datetime | None = None) -> list[int]:
-    """Release deliveries stuck in "claimed" (their worker died) and re-queue stale pending ones."""
+    """Release deliveries stuck in "claimed" (their worker died) and re-queue stale pending ones.
+
+    A stuck claim that never reached a server is sent again. One that was handed over and never
+    answered is decided conservatively: "结果不明", not sent again by itself (a duplicate official
+    e-mail is worse than one the office is told to check); the office sees it in the outbox and
+    may re-send the issue explicitly. Its claim token stays, so a late bookkeeping of a server's
+    acceptance still turns it into "sent"."""
     now = now or timezone.now()
     stale = now - dt.timedelta(seconds=settings.RECTIFY_CLAIM_STALE_SECONDS)
+    stuck = Delivery.objects.filter(status=Delivery.Status.CLAIMED, claimed_at__lt=stale)
+    uncertain = stuck.filter(handed_over_at__isnull=False).update(
+        status=Delivery.Status.UNCERTAIN,
+        last_error="已交给邮件服务器,但未收到答复(进程退出或超时):可能已送达,不再自动重发")
+    if uncertain:
+        logger.error("sweeper: %d deliveries handed over without an answer are now uncertain", uncertain)
     released = []
-    for delivery_id in Delivery.objects.filter(status=Delivery.Status.CLAIMED, claimed_at__lt=stale) \
-            .values_list("id", flat=True):
-        if Delivery.objects.filter(id=delivery_id, status=Delivery.Status.CLAIMED, claimed_at__lt=stale).update(
+    for delivery_id in stuck.filter(handed_over_at__isnull=True).values_list("id", flat=True):
+        if Delivery.objects.filter(id=delivery_id, status=Delivery.Status.CLAIMED, claimed_at__lt=stale,
+                                   handed_over_at__isnull=True).update(
                 status=Delivery.Status.PENDING, claim_token=None,
                 last_error="发送中断(进程退出),已重新排队") == 1:
             released.append(delivery_id)
+    # Pending rows are normally queued already (a national dispatch can wait minutes in line, a
+    # retry waits out its backoff): re-queue only those waiting far longer, whose message the
+    # broker must have lost (Redis restarted empty, or refused it).
+    lost = now - dt.timedelta(seconds=settings.RECTIFY_PENDING_REQUEUE_SECONDS)
     waiting = list(
         Delivery.objects.filter(status=Delivery.Status.PENDING)
-        .filter(Q(claimed_at__lt=stale) | Q(claimed_at__isnull=True, created_at__lt=stale))
+        .filter(Q(claimed_at__lt=lost) | Q(claimed_at__isnull=True, created_at__lt=lost))
         .values_list("id", flat=True)
     )
     ids = sorted(set(released) | set(waiting))
@@ -406,33 +530,56 @@ def bulletin_due(*, now: dt.datetime | None = None) -> Report | None:
 # --- Reminders and escalation ---------------------------------------------------------------------
 
 
-@in_official_language
 def _remind(
     *, kind: str, unit_id: int, unit_name: str, key: str, context: dict[str, Any],
     recipients: list[tuple[str, str]], task: Task | None, known: set[tuple[str, int, str]],
 ) -> int:
-    """Log the reminder and queue its e-mails; the unique constraint makes it once ever."""
+    """Log the reminder and note it for each recipient's next daily digest; the unique
+    constraint makes it once ever."""
     if (kind, unit_id, key) in known or not recipients:
         return 0
     context = {**context, "unit": unit_name}
-    subject, _text, _html = reminder_render(kind=kind, context=context)
     try:
         with transaction.atomic():
             reminder = Reminder.objects.create(kind=kind, unit_id=unit_id, task=task, key=key, context=context)
-            seen: set[str] = set()
-            deliveries = []
+            notices: dict[str, ReminderNotice] = {}
             for email, name in recipients:
-                if email.lower() not in seen:
-                    seen.add(email.lower())
-                    deliveries.append(Delivery(reminder=reminder, subject=subject[:200], recipient=email,
-                                               recipient_name=name[:100], audience=Delivery.Audience.REMINDER,
-                                               unit_id=unit_id))
-            created = Delivery.objects.bulk_create(deliveries)
-            deliveries_enqueue_on_commit(d.pk for d in created)
+                address = email.strip().lower()
+                if address and address not in notices:
+                    notices[address] = ReminderNotice(reminder=reminder, recipient=address,
+                                                      recipient_name=name[:100])
+            ReminderNotice.objects.bulk_create(notices.values())
     except IntegrityError:
         return 0  # another run logged it first
     known.add((kind, unit_id, key))
     return 1
+
+
+@in_official_language
+def _digests_make(*, day: dt.date) -> int:
+    """One e-mail per recipient per day with every reminder waiting for them. A reminder logged
+    after a person's digest of the day went out waits for the next day's (once a day, never two)."""
+    # A reminder that waited for the next day about a task finished meanwhile has nothing to say.
+    ReminderNotice.objects.filter(digest__isnull=True, reminder__task__status__in=FINISHED_STATUSES).delete()
+    waiting: dict[str, list[ReminderNotice]] = {}
+    for notice in (ReminderNotice.objects.filter(digest__isnull=True).select_related("reminder")
+                   .order_by("reminder__created_at", "reminder_id")):
+        waiting.setdefault(notice.recipient, []).append(notice)
+    done_today = set(ReminderDigest.objects.filter(day=day, recipient__in=waiting).values_list("recipient", flat=True))
+    deliveries = []
+    for recipient, notices in waiting.items():
+        if recipient in done_today:
+            continue
+        digest = ReminderDigest.objects.create(day=day, recipient=recipient, recipient_name=notices[0].recipient_name)
+        ReminderNotice.objects.filter(pk__in=[n.pk for n in notices]).update(digest=digest)
+        units = {n.reminder.unit_id for n in notices}
+        subject, _text, _html = digest_render(day=day, reminders=[n.reminder for n in notices])
+        deliveries.append(Delivery(digest=digest, subject=subject[:200], recipient=recipient,
+                                   recipient_name=digest.recipient_name, audience=Delivery.Audience.REMINDER,
+                                   unit_id=units.pop() if len(units) == 1 else None))
+    created = Delivery.objects.bulk_create(deliveries)
+    deliveries_enqueue_on_commit(d.pk for d in created)
+    return len(created)
 
 
 def _deadline_reminder_kind(days_left: int) -> str | None:
@@ -444,12 +591,25 @@ def _deadline_reminder_kind(days_left: int) -> str | None:
 
 def reminders_run(*, now: dt.datetime | None = None) -> int:
     """Deadlines in 7/3/1 days, this week's missing reports, overdue tasks with escalation:
-    liaison first, the unit head after RECTIFY_ESCALATE_HEAD_AFTER_DAYS, then the office."""
+    liaison first, the unit head after RECTIFY_ESCALATE_HEAD_AFTER_DAYS, then the office.
+    Each recipient gets one digest a day. Returns the reminders logged.
+
+    One transaction, runs one at a time (the plan's row is locked): a worker killed mid-run
+    leaves nothing half-done, and a second run finds the day's digests already made."""
     now = now or timezone.now()
-    today = timezone.localdate(now)
     plan = plan_current()
     if plan is None:
         return 0
+    with transaction.atomic():
+        # FOR NO KEY UPDATE: serialises runs without blocking writes that merely refer to the plan.
+        list(Plan.objects.select_for_update(no_key=True).filter(pk=plan.pk).values_list("pk", flat=True))
+        logged = _reminders_log(plan=plan, now=now)
+        _digests_make(day=timezone.localdate(now))
+    return logged
+
+
+def _reminders_log(*, plan: Plan, now: dt.datetime) -> int:
+    today = timezone.localdate(now)
     tasks = list(
         Task.objects.filter(plan=plan).exclude(status__in=FINISHED_STATUSES)
         .prefetch_related("task_units__unit").order_by("number")

@@ -80,7 +80,19 @@ def demo_users_ensure() -> list[DemoUser]:
                 user.is_staff = True
             user.save()
         user.groups.add(*(groups[r.value] for r in spec.roles))
+    demo_unit_heads_ensure()
     return list(DEMO_USERS)
+
+
+def demo_unit_heads_ensure() -> int:
+    """Every unit gets a head (主要负责人) with an address, so that overdue tasks really escalate
+    to the unit's head in `make run` (var/mail/). Heads already named are left as they are."""
+    units = list(Unit.objects.filter(head_email=""))
+    for unit in units:
+        unit.head_email = f"head-{unit.code}@demo.rectify.local"
+        unit.head_name = unit.head_name or f"{unit.name}主要负责人"
+    Unit.objects.bulk_update(units, ["head_email", "head_name"])
+    return len(units)
 
 
 def _fate(rng: random.Random, task: Task, today: dt.date) -> str:

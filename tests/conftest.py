@@ -203,8 +203,8 @@ def celery_worker_factory(redis_url: str, transactional_db, tmp_path):
         missing_service("a worker process cannot share the in-memory SQLite test database; use PostgreSQL")
     started: list[tuple[subprocess.Popen, object]] = []
 
-    def start(extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-        env = {
+    def environment(extra_env: dict[str, str] | None = None) -> dict[str, str]:
+        return {
             **os.environ,
             "DATABASE_URL": (
                 f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:"
@@ -215,19 +215,24 @@ def celery_worker_factory(redis_url: str, transactional_db, tmp_path):
             "CELERY_TASK_ALWAYS_EAGER": "0",
             **(extra_env or {}),
         }
+
+    def start(extra_env: dict[str, str] | None = None, pool: tuple[str, ...] = ("--pool", "solo")) -> subprocess.Popen:
+        """`pool=("--pool", "prefork", "--concurrency", "1")` where time limits must be enforced
+        (the solo pool has none)."""
         n = len(started)
         log_path = tmp_path / f"worker-{n}.log"
         log = open(log_path, "w")  # noqa: SIM115 (closed at teardown)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "rectify", "worker", "--pool", "solo",
+            [sys.executable, "-m", "celery", "-A", "rectify", "worker", *pool,
              "--loglevel", "INFO", "--without-heartbeat", "--without-mingle", "--without-gossip",
              "--hostname", f"test-worker-{n}@%h"],
-            cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+            cwd=BASE_DIR, env=environment(extra_env), stdout=log, stderr=subprocess.STDOUT, text=True,
         )
         proc.log_path = log_path  # type: ignore[attr-defined]
         started.append((proc, log))
         return proc
 
+    start.env = environment  # type: ignore[attr-defined]  (for other processes on the same stack, e.g. beat)
     yield start
     for proc, log in started:
         if proc.poll() is None:

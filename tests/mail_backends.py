@@ -26,8 +26,14 @@ class FlakySMTPBackend(LocmemBackend):
 
 
 class SlowFileBackend(FileBackend):
-    """Waits before writing, like a slow SMTP transaction: a worker killed meanwhile sends nothing."""
+    """Waits before writing, like a slow SMTP transaction before the end of DATA: a worker killed
+    meanwhile sends nothing. Like the SMTP backend, it calls the hand-over only then."""
+
+    calls_handover = True
 
     def send_messages(self, messages):
         time.sleep(float(os.environ.get("RECTIFY_TEST_MAIL_DELAY", "1")))
+        for message in messages:
+            if getattr(message, "handover", None):
+                message.handover()
         return super().send_messages(messages)

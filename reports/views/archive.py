@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from rectify.liveness import worker_is_running
 from rectify.queue import enqueue_or_hold, held_jobs_waiting
 from reports import services
 from reports.emails import report_body_template, report_context
@@ -129,6 +130,11 @@ def report_issue(request: HttpRequest, kind: str) -> HttpResponse:
                            description=_("立即生成并发送%(kind)s(%(period)s)") % {"kind": kind.label, "period": period})
     if held is not None:
         messages.warning(request, _("消息队列暂时不可用:已登记本次生成请求,队列恢复后自动生成并发送,无需重复提交。"))
+        return redirect("reports:archive")
+    if not worker_is_running():
+        # Queued, but nobody will pick it up: say so instead of "submitted".
+        messages.warning(request, _("后台任务未运行:已登记本次生成请求,但目前没有正在运行的后台进程(worker)接手,"
+                                    "启动后才会生成并发送。请联系系统管理员检查后台进程。"))
         return redirect("reports:archive")
     messages.success(request, _("已提交生成和发送,稍后刷新本页即可在归档中看到。"))
     return redirect("reports:archive")

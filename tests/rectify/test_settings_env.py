@@ -27,6 +27,12 @@ def run_with(**env):
         ({"EMAIL_URL": "pigeon://coop"}, "EMAIL_URL"),
         ({"EMAIL_TIMEOUT": "soon"}, "EMAIL_TIMEOUT"),
         ({"DEBUG": "0", "SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"RECTIFY_DELIVERY_SOFT_TIME_LIMIT": "120", "RECTIFY_DELIVERY_TIME_LIMIT": "100"},
+         "RECTIFY_DELIVERY_SOFT_TIME_LIMIT"),
+        ({"RECTIFY_HEARTBEAT_SECONDS": "600"}, "RECTIFY_HEARTBEAT_SECONDS"),
+        ({"RECTIFY_CLAIM_STALE_SECONDS": "soon"}, "RECTIFY_CLAIM_STALE_SECONDS"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0", "RECTIFY_BROKER_VISIBILITY_TIMEOUT": "60"},
+         "RECTIFY_BROKER_VISIBILITY_TIMEOUT"),
     ],
 )
 def test_bad_value_refuses_to_start_and_names_the_variable(env, named):

@@ -171,10 +171,11 @@ def test_sweeper_releases_deliveries_stuck_in_claimed(cast, django_capture_on_co
         report, _ = services.report_issue(kind=ReportKind.DISPATCH)
     stuck, fresh, *_ = report.deliveries.order_by("id")
     Delivery.objects.filter(pk=stuck.pk).update(status=Delivery.Status.CLAIMED, claimed_at=at(2018, 10, 11, 9, 1))
-    Delivery.objects.filter(pk=fresh.pk).update(status=Delivery.Status.CLAIMED, claimed_at=at(2018, 10, 11, 9, 25))
+    Delivery.objects.filter(pk=fresh.pk).update(status=Delivery.Status.CLAIMED, claimed_at=at(2018, 10, 11, 9, 29))
     with time_machine.travel(at(2018, 10, 11, 9, 30), tick=False):
         requeued = services.deliveries_sweep()
-    # The 29-minute-old claim is released (its worker died); the 5-minute-old one may still be sending.
+    # The 29-minute-old claim is released (its worker died); the 1-minute-old one may still be sending
+    # (stale after RECTIFY_CLAIM_STALE_SECONDS, 150 s, no longer 15 minutes).
     assert stuck.pk in requeued and fresh.pk not in requeued
     statuses = dict(report.deliveries.values_list("pk", "status"))
     assert statuses[stuck.pk] == Delivery.Status.SENT and statuses[fresh.pk] == Delivery.Status.CLAIMED

@@ -1,4 +1,7 @@
-"""Reminders and escalation: deadline in 7/3/1 days, missing reports, overdue → liaison → head → office."""
+"""Reminders and escalation: deadline in 7/3/1 days, missing reports, overdue → liaison → head → office.
+
+Since issue 16 each person gets one digest e-mail a day listing every reminder for them (was:
+one e-mail per reminder); the cases below check the same chain through the digests."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from reports import services
-from reports.models import Delivery, Reminder
+from reports.models import Delivery, Reminder, ReminderNotice
 from tasks.models import Task, TaskStatus
 from tasks.services import task_report_progress
 from tests.reports_helpers import at, html_part
@@ -38,9 +41,12 @@ def _run(day: dt.date, hour: int = 8, minute: int = 30, callbacks=None) -> int:
 
 
 def _kinds_to(address: str) -> list[str]:
-    """Deadline and overdue reminders to `address`, in order (weekly report reminders aside)."""
-    return [d.reminder.kind for d in Delivery.objects.filter(recipient=address).select_related("reminder")
-            .exclude(reminder__kind="report_missing").order_by("id")]
+    """Deadline and overdue reminders e-mailed to `address` in its digests, in order (weekly
+    report reminders aside); and never more than one e-mail a day to it."""
+    days = [d.digest.day for d in Delivery.objects.filter(recipient=address).select_related("digest")]
+    assert len(days) == len(set(days)), f"more than one e-mail a day to {address}: {days}"
+    return [n.reminder.kind for n in ReminderNotice.objects.filter(recipient=address, digest__isnull=False)
+            .select_related("reminder").exclude(reminder__kind="report_missing").order_by("digest__day", "id")]
 
 
 def test_deadline_reminders_and_escalation_each_once(coal_task, django_capture_on_commit_callbacks):

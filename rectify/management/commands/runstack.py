@@ -58,7 +58,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
         url = f"http://{host}:{port}/"
         try:
-            self._wait_for(url + "healthz", procs)
+            self._wait_for(url + "healthz?check=database", procs)  # worker and beat report in later
             broker = "Redis" if settings.REDIS_URL else "filesystem broker (var/broker)"
             database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
             self.stdout.write(self.style.SUCCESS(f"\nRectify is running at {url}"))
