@@ -23,8 +23,8 @@ from rectify.celery import app
 from reports import services
 from reports.models import Delivery, ReportKind
 from tests.conftest import wait_until
-from tests.smtp_server import SMTPServer
 from tests.rectify.test_faults import PG_BIN, app_env, as_postgres, private_postgres, private_redis  # noqa: F401 (fixtures)
+from tests.smtp_server import SMTPServer
 
 pytestmark = pytest.mark.services
 
