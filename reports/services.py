@@ -592,7 +592,8 @@ def _deadline_reminder_kind(days_left: int) -> str | None:
 def reminders_run(*, now: dt.datetime | None = None) -> int:
     """Deadlines in 7/3/1 days, this week's missing reports, overdue tasks with escalation:
     liaison first, the unit head after RECTIFY_ESCALATE_HEAD_AFTER_DAYS, then the office.
-    Each recipient gets one digest a day. Returns the reminders logged.
+    Each recipient gets one digest a working day: on a holiday or weekend (rectify.calendar) the
+    reminders are logged and wait for the next working day's digest. Returns the reminders logged.
 
     One transaction, runs one at a time (the plan's row is locked): a worker killed mid-run
     leaves nothing half-done, and a second run finds the day's digests already made."""
@@ -604,7 +605,8 @@ def reminders_run(*, now: dt.datetime | None = None) -> int:
         # FOR NO KEY UPDATE: serialises runs without blocking writes that merely refer to the plan.
         list(Plan.objects.select_for_update(no_key=True).filter(pk=plan.pk).values_list("pk", flat=True))
         logged = _reminders_log(plan=plan, now=now)
-        _digests_make(day=timezone.localdate(now))
+        if calendar.is_working_day(timezone.localdate(now)):
+            _digests_make(day=timezone.localdate(now))
     return logged
 
 

@@ -93,11 +93,14 @@ def test_a_reminder_found_after_the_days_digest_waits_for_the_next_day(coal_task
     _run(DAY, hour=15, minute=7, callbacks=cb)
     assert len(_mails("coal@example.test")) == 1
     assert ReminderNotice.objects.filter(recipient="coal@example.test", digest__isnull=True).count() == 1
-    _run(DAY + dt.timedelta(days=1), callbacks=cb)
+    _run(DAY + dt.timedelta(days=1), callbacks=cb)  # Saturday: not a working day, no digest
+    assert len(_mails("coal@example.test")) == 1
+    monday = DAY + dt.timedelta(days=3)  # the next working day's digest carries it
+    _run(monday, callbacks=cb)
     second = _mails("coal@example.test")[1]
     assert "距整改时限还有1天" in second.body and coal_tasks[0].title in second.body
     days = list(Delivery.objects.filter(recipient="coal@example.test").values_list("digest__day", flat=True))
-    assert sorted(days) == [DAY, DAY + dt.timedelta(days=1)]
+    assert sorted(days) == [DAY, monday]
 
 
 def test_a_waiting_reminder_about_a_task_finished_meanwhile_is_dropped(coal_tasks,
@@ -107,8 +110,10 @@ def test_a_waiting_reminder_about_a_task_finished_meanwhile_is_dropped(coal_task
     Task.objects.filter(pk=coal_tasks[0].pk).update(deadline=DAY + dt.timedelta(days=1))
     _run(DAY, hour=15, minute=7, callbacks=cb)  # logged; waits for tomorrow's digest
     Task.objects.filter(pk=coal_tasks[0].pk).update(status=TaskStatus.CLOSED, closed_on=DAY)
-    _run(DAY + dt.timedelta(days=1), callbacks=cb)
-    assert len(_mails("coal@example.test")) == 1  # nothing left to tell the next day
+    _run(DAY + dt.timedelta(days=3), callbacks=cb)  # Monday, the next working day
+    later = _mails("coal@example.test")[1:]  # Monday's digest may carry other tasks' new reminders
+    assert all(coal_tasks[0].title not in m.body for m in later)  # nothing left to tell of this one
+    assert not ReminderNotice.objects.filter(reminder__task=coal_tasks[0], digest__isnull=True).exists()
     assert Reminder.objects.filter(kind="deadline_1").exists()  # still logged: never again
 
 
@@ -247,3 +252,19 @@ def test_a_real_worker_killed_mid_run_then_two_runs_send_one_digest_per_person(
     assert Counter(m["To"] for m in mails) == Counter(dict.fromkeys(expected, 1))
     coal = next(m for m in mails if m["To"] == "coal@example.test").get_body(("plain",)).get_content()
     assert all(task.title in coal for task in tasks)
+
+
+def test_no_digest_on_a_holiday_the_next_working_day_carries_it(coal_tasks, django_capture_on_commit_callbacks):
+    """Reminders follow the working calendar: National Day 2018 (1–7 October) sends nothing; what
+    was found then goes out in the digest of Monday 8 October, the first working day after."""
+    cb = django_capture_on_commit_callbacks
+    for day in (dt.date(2018, 10, 2), dt.date(2018, 10, 6)):
+        _run(day, callbacks=cb)
+    assert mail.outbox == [] and not ReminderDigest.objects.exists()
+    assert ReminderNotice.objects.filter(digest__isnull=True).exists()  # logged, waiting
+
+    _run(dt.date(2018, 10, 8), callbacks=cb)
+    liaison = _mails("coal@example.test")
+    assert len(liaison) == 1 and "2018年10月8日" in liaison[0].subject
+    assert ReminderDigest.objects.filter(day=dt.date(2018, 10, 8)).exists()
+    assert not ReminderNotice.objects.filter(digest__isnull=True).exists()

@@ -54,7 +54,8 @@ def test_deadline_reminders_and_escalation_each_once(coal_task, django_capture_o
     for day in range(1, 31):  # every day of October, twice a day (a catch-up tick too)
         _run(dt.date(2018, 10, day), callbacks=cb)
         _run(dt.date(2018, 10, day), hour=15, minute=7, callbacks=cb)
-    _run(dt.date(2018, 11, 4), callbacks=cb)
+    _run(dt.date(2018, 11, 4), callbacks=cb)  # Sunday: logged, e-mailed on Monday's digest
+    _run(dt.date(2018, 11, 5), callbacks=cb)
 
     # Deadline 20 October: 7, 3 and 1 days before; overdue from the 21st.
     assert _kinds_to("coal@example.test") == ["deadline_7", "deadline_3", "deadline_1", "overdue_liaison"]
@@ -77,7 +78,7 @@ def test_deadline_reminders_and_escalation_each_once(coal_task, django_capture_o
 
 def test_a_finished_or_extended_task_stops_the_chain(coal_task, django_capture_on_commit_callbacks):
     cb = django_capture_on_commit_callbacks
-    _run(dt.date(2018, 10, 21), callbacks=cb)
+    _run(dt.date(2018, 10, 22), callbacks=cb)  # Monday; overdue since the 21st
     assert _kinds_to("coal@example.test") == ["overdue_liaison"]
     # An approved extension gives a new deadline: its reminders start afresh.
     Task.objects.filter(pk=coal_task.pk).update(deadline=dt.date(2018, 12, 31), original_deadline=dt.date(2018, 10, 20))
