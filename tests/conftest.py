@@ -1,5 +1,8 @@
 """Shared test fixtures: the plan, a named cast of users, and the real-service switches.
 
+Helpers live in tests/helpers.py, the cast in tests/cast.py, the plan's replay in
+tests/plan_replay.py, factories in tests/factories.py; import them as `from tests.X import …`.
+
 RECTIFY_REQUIRE_SERVICES=1 (set by .ci/run) turns a missing PostgreSQL, Redis, Celery worker
 or browser into a failure; without it (a laptop) those tests skip and say why.
 """

@@ -69,6 +69,11 @@ class PlanSnapshot:
                         cursor.execute(sql)
         return Plan.objects.get(pk=self.plan_pk)
 
+    def replay_max_pk(self, model: type[models.Model]) -> int:
+        """The highest id of `model` the replay writes (0 if none)."""
+        pks = [row[model._meta.pk.attname] for m, rows in self.tables if m is model for row in rows]
+        return max(pks, default=0)
+
     def _moved(self, value: Any, shift: dt.timedelta) -> Any:
         if isinstance(value, dt.datetime) and self.taken_from <= value <= self.taken_until:
             return value + shift

@@ -74,28 +74,33 @@ def test_loading_twice_changes_nothing(plan, plan_data):
 
 
 
-def _ledger_rows(since: dt.datetime) -> dict:
-    """Every row of every table the plan fixture fills; times from `since` on read "NOW"."""
+def _ledger_rows(since: dt.datetime, *, ids: bool) -> dict:
+    """Every row of every table the plan fixture fills; times from `since` on read "NOW";
+    without `ids`, the primary and foreign keys are left out."""
     def value(v):
         return "NOW" if isinstance(v, dt.datetime) and v >= since else v
 
-    return {
-        model._meta.label: [tuple(map(value, row)) for row in model._base_manager.order_by("pk").values_list()]
-        for model in _replayed_models()
-    }
+    rows = {}
+    for model in _replayed_models():
+        cols = [f.attname for f in model._meta.concrete_fields if ids or not (f.primary_key or f.is_relation)]
+        rows[model._meta.label] = [tuple(map(value, row))
+                                   for row in model._base_manager.order_by("pk").values_list(*cols)]
+    return rows
 
 
 def test_the_replayed_plan_is_what_plan_load_writes(db, plan_snapshot, plan_data):
     """The `plan` fixture replays the session's snapshot (tests/plan_replay.py); a real load
-    gives the same rows, ids included, times taken from the clock at the time of the replay, and
-    the next task created does not collide."""
+    gives the same rows, times taken from the clock at the time of the replay, and the next
+    task created does not collide. On SQLite the ids are the same too; on PostgreSQL a real load
+    now takes new ids (sequences do not go back on a rollback), so there the keys are left out."""
+    same_ids = connection.vendor == "sqlite"
 
     def state_after(load) -> tuple[dict, int]:
         with transaction.atomic():
             since = timezone.now()
             roles_ensure()
             load()
-            rows = _ledger_rows(since)
+            rows = _ledger_rows(since, ids=same_ids)
             task = Task.objects.create(plan=Plan.objects.get(), number=999, title="新", deadline=dt.date(2018, 12, 31))
             transaction.set_rollback(True)
         return rows, task.pk
@@ -104,7 +109,6 @@ def test_the_replayed_plan_is_what_plan_load_writes(db, plan_snapshot, plan_data
     replayed_rows, replayed_next_id = state_after(plan_snapshot.replay)
     assert sum(len(r) for r in loaded_rows.values()) > 1000
     assert replayed_rows == loaded_rows
-    last_task_id = max(row[0] for row in replayed_rows["tasks.Task"])
-    assert replayed_next_id > last_task_id
-    if connection.vendor == "sqlite":  # PostgreSQL sequences do not go back on a rollback
+    assert replayed_next_id > plan_snapshot.replay_max_pk(Task)
+    if same_ids:
         assert replayed_next_id == loaded_next_id
