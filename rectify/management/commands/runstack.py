@@ -6,7 +6,9 @@ half-running stack never pretends to be healthy.
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -32,6 +34,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo:
             call_command("load_demo", quiet_logins=True)
+        backup_key_note = self._demo_backup_key()
         python = sys.executable
         manage = str(settings.BASE_DIR / "manage.py")
         celery = [python, "-m", "celery", "-A", "rectify"]
@@ -66,6 +69,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  demo logins (password for all: {DEMO_PASSWORD}):")
             for user in DEMO_USERS:
                 self.stdout.write(f"    {user.username:<16} {user.note}")
+            if backup_key_note:
+                self.stdout.write(backup_key_note)
             self.stdout.write("  Ctrl-C stops the web server, the worker and the scheduler.\n")
             while all(p.poll() is None for p in procs.values()):
                 time.sleep(1)
@@ -75,6 +80,21 @@ class Command(BaseCommand):
             self.stdout.write("\nStopping…")
         finally:
             stop()
+
+    def _demo_backup_key(self) -> str:
+        """Without RECTIFY_BACKUP_KEY the nightly backup refuses to run. A local demo gets a key of
+        its own in var/ (created once, readable by its owner only), handed to worker and beat;
+        production sets the variable and keeps the key away from the backups."""
+        if settings.RECTIFY_BACKUP_KEY:
+            return ""
+        path = settings.VAR_DIR / "demo-backup.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as out:
+                out.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        os.environ["RECTIFY_BACKUP_KEY"] = path.read_text().strip()
+        return f"  backups: nightly, encrypted with the demo key in {path} (set RECTIFY_BACKUP_KEY in production)"
 
     def _wait_for(self, url: str, procs: dict[str, subprocess.Popen]) -> None:
         for _ in range(120):
