@@ -42,7 +42,8 @@ logger = logging.getLogger(__name__)
 
 Snapshot = dict[str, Any]
 ARCHIVE_ROLES = (Role.OFFICE, Role.OFFICE_HEAD)
-ARCHIVE_READ_ROLES = (*ARCHIVE_ROLES, Role.LEADER)
+# The supervision group reads the archive like leaders (issue 18); only the office runs it.
+ARCHIVE_READ_ROLES = (*ARCHIVE_ROLES, Role.SUPERVISOR, Role.LEADER)
 
 
 def _json_ready(value: object) -> Any:
