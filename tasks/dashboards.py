@@ -19,7 +19,7 @@ import threading
 import time
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from django import forms
@@ -37,6 +37,7 @@ from rectify.models import User
 from tasks.lights import Light, task_days_overdue, task_expected_progress, task_is_lagging, task_light
 from tasks.models import (
     FINISHED_STATUSES,
+    SUPERVISION_KINDS_UNANNOUNCED,
     DeadlineClass,
     Measure,
     Milestone,
@@ -463,12 +464,22 @@ def visible_states(*, user: User, plan: Plan, snapshot: Snapshot) -> ScopedState
         scope_key = "ids:" + hashlib.sha256(repr(sorted(ids)).encode()).hexdigest()[:24]
 
     def compute() -> ScopedStates:
-        scoped = ScopedStates(s for s in snapshot.states.values() if ids is None or s.id in ids)
+        if ids is None:
+            scoped = ScopedStates(snapshot.states.values())
+        else:  # a unit's own view never shows an unannounced visit (暗查暗访) against it
+            scoped = ScopedStates(_without_unannounced(s) for s in snapshot.states.values() if s.id in ids)
         scoped.token = scope_key
         return scoped
 
     result: ScopedStates = snapshot_memo(snapshot, ("visible", scope_key), compute)
     return result
+
+
+def _without_unannounced(state: TaskState) -> TaskState:
+    if not SUPERVISION_KINDS_UNANNOUNCED.intersection(state.supervision):
+        return state
+    return replace(state, supervision=tuple(k for k in state.supervision
+                                            if k not in SUPERVISION_KINDS_UNANNOUNCED))
 
 
 def _memo(states: list[TaskState], snapshot: Snapshot, key: tuple[Any, ...], compute: Any) -> Any:

@@ -519,6 +519,11 @@ class SupervisionKind(models.TextChoices):
     LOOK_BACK = "LOOK_BACK", _("回头看")
 
 
+# Kinds shown only to the roles that read the whole ledger, never to the units concerned: an
+# unannounced visit (暗查暗访) must not be announced to the unit visited.
+SUPERVISION_KINDS_UNANNOUNCED = frozenset({SupervisionKind.UNANNOUNCED_VISIT})
+
+
 class SupervisionAction(models.Model):
     """One supervision action against a task, a unit, or both. Written by tasks/supervision.py.
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from rectify.models import User
 from rectify.roles import Role
-from tasks.models import SupervisionAction, SupervisionKind, Task, Unit
+from tasks.models import SUPERVISION_KINDS_UNANNOUNCED, SupervisionAction, SupervisionKind, Task, Unit
 from tasks.selectors import tasks_visible_to, user_sees_whole_ledger
 from tasks.services import change_record, task_reopen
 
@@ -100,12 +100,13 @@ def supervision_lift(
 
 def supervision_visible_to(user: User) -> QuerySet[SupervisionAction]:
     """Actions the user may read: all for the whole-ledger roles; for a liaison, those against
-    their unit or a task they can see."""
+    their unit or a task they can see, except unannounced visits (暗查暗访)."""
     actions = SupervisionAction.objects.select_related("task", "unit", "issued_by")
     if user_sees_whole_ledger(user):
         return actions
     if not user.is_authenticated:
         return actions.none()
+    actions = actions.exclude(kind__in=SUPERVISION_KINDS_UNANNOUNCED)
     visible = tasks_visible_to(user).values("pk")
     scope = Q(task__in=visible)
     if user.unit_id:

@@ -16,16 +16,18 @@ from django.utils.translation import gettext as _
 from rectify.models import User
 from tasks.lights import Light, task_light
 from tasks.models import (
+    SUPERVISION_KINDS_UNANNOUNCED,
     Evidence,
     ExtensionRequest,
     ProgressReport,
     SignoffStep,
+    SupervisionAction,
     Task,
     TaskStatus,
     TaskUnit,
 )
 from tasks.permissions import ANSWERING_ROLES
-from tasks.selectors import tasks_visible_to
+from tasks.selectors import tasks_visible_to, user_sees_whole_ledger
 from tasks.services import report_cutoff, report_week
 
 LIGHT_SEVERITY = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.SUSTAINING: 3, Light.CLOSED: 4}
@@ -185,5 +187,11 @@ def task_page_get(*, user: User, pk: int) -> Task:
     )
 
 
-def task_changes(task: Task) -> QuerySet:
-    return task.changes.select_related("actor").order_by("-at", "-id")
+def task_changes(task: Task, *, user: User) -> QuerySet:
+    """The task's change history; a unit's own view leaves out the records of unannounced visits
+    (暗查暗访) against the task."""
+    changes = task.changes.select_related("actor").order_by("-at", "-id")
+    if not user_sees_whole_ledger(user):
+        hidden = SupervisionAction.objects.filter(task=task, kind__in=SUPERVISION_KINDS_UNANNOUNCED)
+        changes = changes.exclude(subject__in=[f"supervision:{pk}" for pk in hidden.values_list("pk", flat=True)])
+    return changes

@@ -63,7 +63,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     steps = list(task.signoff_steps.all())
     extensions = list(task.extension_requests.all())
     pending_extension = next((e for e in extensions if e.status == ExtensionRequest.Status.PENDING), None)
-    changes = list(task_changes(task))
+    changes = list(task_changes(task, user=user))
     status_labels = dict(Task._meta.get_field("status").choices)
     for change in changes:
         change.field_label = CHANGE_FIELDS.get(change.field, change.field)
