@@ -337,3 +337,26 @@ def test_demo_leaves_work_in_the_queues(client, settings, tmp_path):
         assert "暂无待验收的销号申请" not in html and "暂无待审批的延期申请" not in html
         assert demo_load() == (plan, False)  # a second load changes nothing
         assert ExtensionRequest.objects.count() == 1
+
+
+def test_change_history_speaks_the_readers_words_not_code_names(client, cast, task12):
+    """Issue 18 item 7: the history showed "supervision", "supervision_lifted", "进展报告 #9082"."""
+    from tasks.models import Milestone, SupervisionKind
+    from tasks.services import milestone_save
+    from tasks.supervision import supervision_issue, supervision_lift
+
+    report = task_report_progress(task=task12, unit=cast["taiyuan"].unit, author=cast["taiyuan"],
+                                  percent=30, text="已完成摸底排查")
+    action = supervision_issue(actor=cast["office"], kind=SupervisionKind.SUMMONS, title="约谈分管负责人",
+                               task=task12)
+    supervision_lift(action=action, actor=cast["office"], outcome="已约谈")
+    milestone_save(task=task12, actor=cast["office"], title="完成方案编制", due_on=dt.date(2018, 3, 1),
+                   milestone=Milestone.objects.filter(task=task12).first())
+    client.force_login(cast["office"])
+    page = client.get(reverse("tasks:detail", args=[task12.pk])).content.decode()
+    history = page[page.index('id="changes"'):]
+    cells = re.findall(r'data-label="(?:对象|字段)">([^<]*)</td>', history)
+    assert {"督办事项", "督办", "解除督办", "进展报告", "工期节点", "节点名称"} <= set(cells), cells
+    for code in ("supervision", "supervision_lifted", "percent", "title", "due_on", f"#{report.pk}",
+                 f"#{action.pk}"):
+        assert code not in cells and code not in history, code

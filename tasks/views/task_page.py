@@ -29,18 +29,25 @@ CHANGE_FIELDS = {
     "original_deadline": _("原定时限"), "status": _("状态"), "progress": _("完成率"), "leading_official": _("领办领导"),
     "closed_on": _("销号日期"), "measure_id": _("重点举措"), "problem_id": _("督察反馈问题"), "percent": _("完成率"),
     "text": _("进展情况"), "evidence": _("佐证材料"), "proposed_deadline": _("延期申请"), "due_on": _("节点日期"),
-    "done_on": _("节点完成日期"), "deleted": _("删除"),
+    "done_on": _("节点完成日期"), "deleted": _("删除"), "supervision": _("督办"),
+    "supervision_lifted": _("解除督办"),
 }
-
+# A field whose meaning depends on what changed ("title" of a milestone is the milestone's name).
+SUBJECT_FIELDS = {("milestone", "title"): _("节点名称")}
 
 SUBJECTS = {"task": _("任务"), "units": _("责任单位"), "report": _("进展报告"), "extension": _("延期申请"),
-            "milestone": _("工期节点"), "unit": _("责任单位")}
+            "milestone": _("工期节点"), "unit": _("责任单位"), "supervision": _("督办事项")}
 
 
-def _subject_label(subject: str) -> str:
-    kind, _, ident = subject.partition(":")
-    label = SUBJECTS.get(kind, kind)
-    return f"{label} #{ident}" if ident and kind in {"report", "extension", "milestone"} else label
+def _change_labels(change) -> tuple[str, str]:
+    """(what changed, which field) in the reader's words, never a code name or a row id: a
+    report's unit and week are in the record's note already."""
+    kind = change.subject.partition(":")[0]
+    if change.field.startswith("unit:"):  # task_set_units: one row per unit, "name|role|person"
+        field = _("单位")
+    else:
+        field = SUBJECT_FIELDS.get((kind, change.field)) or CHANGE_FIELDS.get(change.field, change.field)
+    return str(SUBJECTS.get(kind, kind)), str(field)
 
 
 def _latest_per_unit(task: Task) -> list[dict]:
@@ -66,10 +73,7 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     changes = list(task_changes(task, user=user))
     status_labels = dict(Task._meta.get_field("status").choices)
     for change in changes:
-        change.field_label = CHANGE_FIELDS.get(change.field, change.field)
-        change.subject_label = _subject_label(change.subject)
-        if change.field.startswith("unit:"):  # task_set_units: one row per unit, "name|role|person"
-            change.field_label = _("单位")
+        change.subject_label, change.field_label = _change_labels(change)
         if change.field == "status":
             change.old, change.new = status_labels.get(change.old, change.old), status_labels.get(change.new, change.new)
     return render(request, "tasks/task_page.html", {
