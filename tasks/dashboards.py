@@ -33,6 +33,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from rectify.dates import date_official
 from rectify.models import User
 from tasks.lights import Light, task_days_overdue, task_expected_progress, task_is_lagging, task_light
 from tasks.models import (
@@ -239,8 +240,8 @@ def last_due_week(as_of: dt.date) -> dt.date:
 
 
 def as_of_parse(raw: str | None, *, plan: Plan) -> dt.date:
-    """The day a dashboard is shown as of: today unless asked; never before the plan or later
-    than today."""
+    """The day a dashboard is shown as of: today unless asked; never before the plan's history
+    starts (the inspection's feedback) or later than today."""
     today = timezone.localdate()
     if not raw:
         return today
@@ -249,10 +250,10 @@ def as_of_parse(raw: str | None, *, plan: Plan) -> dt.date:
     except ValueError:
         raise AsOfError(_("“截至日期”格式不对,应为“年-月-日”,例如 2018-06-30。")) from None
     if day > today:
-        raise AsOfError(_("“截至日期”不能晚于今天(%(today)s):未来的台账还没有发生。") % {"today": today.isoformat()})
-    if day < plan.issued_on:
-        raise AsOfError(_("“截至日期”不能早于整改方案印发日期(%(issued)s),那时还没有台账。")
-                        % {"issued": plan.issued_on.isoformat()})
+        raise AsOfError(_("“截至日期”不能晚于今天(%(today)s):未来的台账还没有发生。") % {"today": date_official(today)})
+    if day < plan.history_starts_on:
+        raise AsOfError(_("“截至日期”不能早于整改工作开始的日期(%(start)s,督察反馈),那时还没有台账。")
+                        % {"start": date_official(plan.history_starts_on)})
     return day
 
 
@@ -409,7 +410,7 @@ def snapshot_build(*, plan: Plan, as_of: dt.date) -> Snapshot:
                   Measure.objects.filter(plan=plan).values_list("id", "number", "heading")},
         unit_supervision={k: tuple(v) for k, v in unit_supervision.items()},
         status_events=dict(status_events), initially_finished=initially_finished,
-        plan_start=min(plan.feedback_on or plan.issued_on, plan.issued_on),
+        plan_start=plan.history_starts_on,
     )
 
 

@@ -116,6 +116,12 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def history_starts_on(self) -> dt.date:
+        """Where the ledger's history starts: rectification begins with the inspection's
+        feedback, months before the plan is issued (the demo's reports start in those months)."""
+        return min(self.feedback_on or self.issued_on, self.issued_on)
+
     def clean(self) -> None:
         if self.inspection_start and self.inspection_end and self.inspection_end < self.inspection_start:
             raise ValidationError({"inspection_end": _("督察结束日期不能早于开始日期。")})
