@@ -13,7 +13,8 @@ import datetime as dt
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext
 
-FORMS = ("long", "short", "long_time", "short_time")
+# "table": 11月24日 in the current year, 2025年11月24日 otherwise (dense tables).
+FORMS = ("long", "short", "table", "long_time", "short_time", "table_time", "long_seconds")
 
 
 def _format(form: str) -> str:
@@ -23,18 +24,28 @@ def _format(form: str) -> str:
         "short": gettext("n月j日"),
         "long_time": gettext("Y年n月j日 H:i"),
         "short_time": gettext("n月j日 H:i"),
+        "long_seconds": gettext("Y年n月j日 H:i:s"),
     }[form]
 
 
-def date_official(value: dt.date | dt.datetime | None, form: str = "long") -> str:
-    """`value` in the officials' form; a datetime is shown in local time (Asia/Shanghai)."""
+def date_official(value: dt.date | dt.datetime | str | None, form: str = "long") -> str:
+    """`value` in the officials' form; a datetime is shown in local time (Asia/Shanghai). An ISO
+    string (as frozen in a dispatch's or publication's snapshot) is read first; anything else
+    that is no date is returned as it is."""
     if value is None or value == "":
         return ""
     if form not in FORMS:
         raise ValueError(f"unknown date form {form!r}; one of {FORMS}")
+    if isinstance(value, str):
+        try:
+            value = (dt.datetime if "T" in value or " " in value.strip() else dt.date).fromisoformat(value.strip())
+        except ValueError:
+            return value
     if isinstance(value, dt.datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)
-    elif "time" in form:
-        form = form.removesuffix("_time")
+    elif "time" in form or "seconds" in form:
+        form = form.removesuffix("_time").removesuffix("_seconds")
+    if form.startswith("table"):
+        form = form.replace("table", "short" if value.year == timezone.localdate().year else "long")
     return dateformat.format(value, _format(form))

@@ -379,7 +379,7 @@ def _report_progress_locked(
         task=current, actor=author, subject=f"report:{report.pk}", before=before,
         after={"percent": report.percent, "text": report.text,
                **({"evidence": "、".join(f.original_name for f in files)} if files else {})},
-        note=f"{unit.name} {week:%Y-%m-%d}周{'(逾期报送)' if report.is_late else ''}", at=now,
+        note=f"{unit.name} {week.year}年{week.month}月{week.day}日当周{'(逾期报送)' if report.is_late else ''}", at=now,
     )
     rolled = _rolled_up_progress(current)
     if rolled != current.progress:

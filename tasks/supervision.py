@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rectify.i18n import date_long
 from rectify.models import User
 from rectify.roles import Role
 from tasks.models import SUPERVISION_KINDS_UNANNOUNCED, SupervisionAction, SupervisionKind, Task, Unit
@@ -79,7 +80,7 @@ def supervision_lift(
     _require_supervisor(actor)
     current = SupervisionAction.objects.select_for_update().get(pk=action.pk)
     if current.lifted_on is not None:
-        raise ValidationError(_("该督办事项已于%(d)s解除。"), params={"d": current.lifted_on.isoformat()})
+        raise ValidationError(_("该督办事项已于%(d)s解除。"), params={"d": date_long(current.lifted_on)})
     if not outcome.strip():
         raise ValidationError(_("解除督办须填写办理结果。"))
     lifted_on = lifted_on or timezone.localdate()

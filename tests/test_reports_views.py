@@ -259,7 +259,7 @@ def test_public_page_shows_the_latest_approved_publication_and_nothing_internal(
         assert internal not in page, internal
     assert task.title in page
     closed_section = page.split("已销号任务")[1]
-    assert closed.title in closed_section and "2018-09-30" in closed_section
+    assert closed.title in closed_section and "2018年9月30日" in closed_section
     assert in_notice.title not in closed_section  # still in its notice period
 
     with time_machine.travel(at(2018, 10, 4, 12, 0), tick=False):  # before that Friday: the older one
