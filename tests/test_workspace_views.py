@@ -360,3 +360,17 @@ def test_change_history_speaks_the_readers_words_not_code_names(client, cast, ta
     for code in ("supervision", "supervision_lifted", "percent", "title", "due_on", f"#{report.pk}",
                  f"#{action.pk}"):
         assert code not in cells and code not in history, code
+
+
+def test_one_day_overdue_is_singular_in_english(client, cast, task12):
+    """Issue 18: "1 days overdue"."""
+    assert task12.deadline == dt.date(2018, 3, 31)
+    with time_machine.travel(dt.datetime(2018, 4, 1, 10, tzinfo=CST), tick=False):
+        for user, url in ((cast["taiyuan"], reverse("tasks:mytasks")),
+                          (cast["taiyuan"], reverse("tasks:detail", args=[task12.pk])),
+                          (cast["office"], reverse("tasks:ledger") + "?q=" + task12.title)):
+            client.force_login(user)
+            page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+            assert re.search(r"(?<!\d)1 day overdue", page) and not re.search(r"(?<!\d)1 days", page), url
+            if url == reverse("tasks:mytasks"):
+                assert re.search(r"\b(?:[2-9]|\d\d+) days overdue", page)  # and plural for the rest
