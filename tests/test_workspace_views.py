@@ -268,7 +268,8 @@ def test_my_tasks_query_count_does_not_grow_with_rows(client, cast, plan, django
     assert env_rows > 3 * coal_rows
     for who in ("env", "coal"):
         client.force_login(cast[who])
-        with django_assert_num_queries(6):  # session, user, groups, tasks+annotations, milestones, header unit
+        # session, user, groups, tasks+annotations, milestones, supervision actions, header unit
+        with django_assert_num_queries(7):
             assert client.get(reverse("tasks:mytasks")).status_code == 200
 
 
@@ -374,3 +375,26 @@ def test_one_day_overdue_is_singular_in_english(client, cast, task12):
             assert re.search(r"(?<!\d)1 day overdue", page) and not re.search(r"(?<!\d)1 days", page), url
             if url == reverse("tasks:mytasks"):
                 assert re.search(r"\b(?:[2-9]|\d\d+) days overdue", page)  # and plural for the rest
+
+
+def test_my_tasks_flags_supervision_and_says_why_a_task_was_reopened(client, cast, plan, task12):
+    """Issue 18: 我的任务 did not flag 挂牌督办, 通报 or 回头看; a reopened task said nothing of why."""
+    from tasks.models import SupervisionKind
+    from tasks.supervision import supervision_issue
+
+    office = cast["office"]
+    supervision_issue(actor=office, kind=SupervisionKind.LISTED, title="进度滞后", task=task12,
+                      requirements="限期整改", time_limit=dt.date(2099, 1, 31))
+    supervision_issue(actor=office, kind=SupervisionKind.NOTICE, title="通报批评", task=task12)
+    supervision_issue(actor=office, kind=SupervisionKind.UNANNOUNCED_VISIT, title="暗访", task=task12)
+    closed = Task.objects.filter(plan=plan, task_units__unit=cast["taiyuan"].unit).exclude(pk=task12.pk).first()
+    Task.objects.filter(pk=closed.pk).update(status=TaskStatus.CLOSED, closed_on=dt.date(2018, 6, 1))
+    supervision_issue(actor=office, kind=SupervisionKind.LOOK_BACK, title="回头看", task=closed,
+                      reopen_task=True, reopen_reason="发现散煤复烧")
+    client.force_login(cast["taiyuan"])
+    html = client.get(reverse("tasks:mytasks")).content.decode()
+    rows = {pk: row for pk, row in re.findall(r'<tr class="[^"]*">\s*<td[^>]*>\d+</td>\s*<td[^>]*><a href="/tasks/(\d+)/">(.*?)</tr>',
+                                               html, re.S)}
+    assert ">挂牌督办</span>" in rows[str(task12.pk)] and ">通报</span>" in rows[str(task12.pk)]
+    assert "暗查暗访" not in rows[str(task12.pk)]
+    assert ">回头看</span>" in rows[str(closed.pk)] and "回头看重新打开:发现散煤复烧" in rows[str(closed.pk)]
