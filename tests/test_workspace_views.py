@@ -398,3 +398,25 @@ def test_my_tasks_flags_supervision_and_says_why_a_task_was_reopened(client, cas
     assert ">挂牌督办</span>" in rows[str(task12.pk)] and ">通报</span>" in rows[str(task12.pk)]
     assert "暗查暗访" not in rows[str(task12.pk)]
     assert ">回头看</span>" in rows[str(closed.pk)] and "回头看重新打开:发现散煤复烧" in rows[str(closed.pk)]
+
+
+def test_task_page_shows_the_latest_report_per_unit_and_pages_the_rest(client, cast, task12):
+    """Issue 18: the task page listed every unit's every weekly report (18,800 px)."""
+    units = [cast["taiyuan"].unit, cast["env"].unit]
+    monday = dt.date(2018, 1, 1)
+    for week in range(15):
+        for unit in units:
+            ProgressReport.objects.create(task=task12, unit=unit, week=monday + dt.timedelta(weeks=week),
+                                          percent=week, text=f"{unit.name}第{week + 1}周",
+                                          reported_at=dt.datetime(2018, 1, 3, 9, tzinfo=CST) + dt.timedelta(weeks=week))
+    client.force_login(cast["office"])
+    page = client.get(reverse("tasks:detail", args=[task12.pk])).content.decode()
+    section = page[page.index('id="reports"'):]
+    section = section[:section.index("</section>")]
+    latest, earlier = section.split("此前的报告", 1)
+    assert "太原市政府第15周" in latest and "省环保厅第15周" in latest and "第14周" not in latest
+    assert "共 28 份" in earlier and "第14周" in earlier and earlier.count("<tr>") == 20 + 1  # header + 20
+    assert "?reports=2#reports" in earlier and "第1周" not in earlier
+    second = client.get(reverse("tasks:detail", args=[task12.pk]), {"reports": 2}).content.decode()
+    assert "太原市政府第1周" in second and "省环保厅第1周" in second
+    assert client.get(reverse("tasks:detail", args=[task12.pk]), {"reports": "x"}).status_code == 200

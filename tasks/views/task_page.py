@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -50,6 +51,10 @@ def _change_labels(change) -> tuple[str, str]:
     return str(SUBJECTS.get(kind, kind)), str(field)
 
 
+# Earlier reports on the task page, a page at a time: every unit's every week made it 18,800 px.
+EARLIER_REPORTS_PER_PAGE = 20
+
+
 def _latest_per_unit(task: Task) -> list[dict]:
     latest = {}
     for report in task.reports.all():  # newest week first
@@ -70,6 +75,10 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     steps = list(task.signoff_steps.all())
     extensions = list(task.extension_requests.all())
     pending_extension = next((e for e in extensions if e.status == ExtensionRequest.Status.PENDING), None)
+    units = _latest_per_unit(task)
+    latest_reports = sorted((u["report"] for u in units if u["report"]), key=lambda r: (-r.week.toordinal(), r.unit.name))
+    shown = {r.pk for r in latest_reports}
+    earlier = Paginator([r for r in task.reports.all() if r.pk not in shown], EARLIER_REPORTS_PER_PAGE)
     changes = list(task_changes(task, user=user))
     status_labels = dict(Task._meta.get_field("status").choices)
     for change in changes:
@@ -83,8 +92,9 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "light": task_light(task, today),
         "expected": task_expected_progress(task, today),
         "days_left": (task.deadline - today).days if task.deadline and not task.is_finished else None,
-        "units": _latest_per_unit(task),
-        "reports": task.reports.all(),
+        "units": units,
+        "latest_reports": latest_reports,
+        "earlier_reports": earlier.get_page(request.GET.get("reports")),
         "evidence": task.evidence.all(),
         "steps": steps,
         "notice_ends_on": notice_ends_on(task),
