@@ -607,6 +607,11 @@ class LeagueRow:
     has_children: bool = False
 
     @property
+    def unit_supervision_announced(self) -> tuple[str, ...]:
+        """What a unit's own view shows: never an unannounced visit (暗查暗访) against it."""
+        return tuple(k for k in self.unit_supervision if k not in SUPERVISION_KINDS_UNANNOUNCED)
+
+    @property
     def compliance(self) -> float | None:
         return round(100 * self.reports_on_time / self.reports_due, 1) if self.reports_due else None
 

@@ -253,9 +253,13 @@ def test_unannounced_visit_is_not_shown_to_the_unit_visited(client, office_user,
         assert "暗访关停矿井" not in page and "暗访厅属单位" not in page, url
         assert "暗查暗访</span>" not in page and "、暗查暗访" not in page, url  # no badge either
         assert "挂牌督办" in page, url
+    # The unit itself is under no announced action: no 督办 badge on its league row.
+    league = client.get(reverse("tasks:league_units")).content.decode()
+    assert coal.name in league and "单位被督办" not in league
     client.force_login(office_user)
     page = client.get(reverse("tasks:detail", args=[task.pk])).content.decode()
     assert "暗访关停矿井" in page and "暗查暗访" in page
+    assert "单位被督办" in client.get(reverse("tasks:league_units")).content.decode()
 
 
 def test_unannounced_visit_is_left_out_of_the_visited_units_dispatch_section(
