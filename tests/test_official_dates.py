@@ -14,7 +14,7 @@ from django.utils import translation
 
 from rectify.dates import date_official
 from tasks.models import SupervisionKind, Task
-from tasks.services import task_report_progress
+from tasks.services import milestone_save, task_report_progress
 from tasks.supervision import supervision_issue
 
 pytestmark = pytest.mark.django_db
@@ -52,6 +52,7 @@ def test_no_page_a_person_reads_shows_an_iso_date(client, plan, office_user, lea
                          text="推进中")
     supervision_issue(actor=office_user, kind=SupervisionKind.LISTED, title="进度滞后", task=task,
                       requirements="限期整改", time_limit=dt.date(2099, 1, 31))
+    milestone_save(task=task, actor=office_user, title="完成摸底", due_on=dt.date(2018, 2, 1))  # in the history
     pages = {
         office_user: [reverse("tasks:ledger"), reverse("tasks:detail", args=[task.pk]),
                       reverse("tasks:office_queue"), reverse("tasks:supervision_list"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from rectify.dates import date_official
 from tasks.extensions import ExtensionRequest
 from tasks.forms import (
     ExtensionDecisionForm,
@@ -33,6 +34,7 @@ CHANGE_FIELDS = {
     "done_on": _("节点完成日期"), "deleted": _("删除"), "supervision": _("督办"),
     "supervision_lifted": _("解除督办"),
 }
+DATE_FIELDS = {"deadline", "original_deadline", "closed_on", "due_on", "done_on", "proposed_deadline"}
 # A field whose meaning depends on what changed ("title" of a milestone is the milestone's name).
 SUBJECT_FIELDS = {("milestone", "title"): _("节点名称")}
 
@@ -83,6 +85,8 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status_labels = dict(Task._meta.get_field("status").choices)
     for change in changes:
         change.subject_label, change.field_label = _change_labels(change)
+        if change.field in DATE_FIELDS:  # recorded as ISO text; shown as officials write dates
+            change.old, change.new = date_official(change.old), date_official(change.new)
         if change.field == "status":
             change.old, change.new = status_labels.get(change.old, change.old), status_labels.get(change.new, change.new)
     return render(request, "tasks/task_page.html", {
