@@ -123,3 +123,17 @@ def test_the_sent_log_refuses_a_second_row(coal_task, coal_liaison):
     Reminder.objects.create(kind="deadline_7", unit=coal_liaison.unit, task=coal_task, key="k", context={})
     with pytest.raises(IntegrityError), transaction.atomic():
         Reminder.objects.create(kind="deadline_7", unit=coal_liaison.unit, task=coal_task, key="k", context={})
+
+
+def test_reminders_in_english_say_1_day_not_1_days():
+    from django.utils import translation
+
+    from reports.emails import reminder_render
+
+    context = {"number": 12, "title": "T", "deadline": "2018-10-20", "deadline_text": "2018年10月20日前",
+               "progress": 40, "days_left": 1, "days_overdue": 1}
+    with translation.override("en"):
+        for kind in ("deadline_1", "overdue_liaison"):
+            subject, text, html = reminder_render(kind=kind, context=context)
+            for part in (subject, text, html):
+                assert "1 days" not in part and "1 day" in part, (kind, part[:200])
