@@ -11,9 +11,10 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from accountability.models import Case
 from tasks.dashboards import snapshot_cache_clear
 from tasks.demo import DEMO_PASSWORD, demo_load
-from tasks.models import Task
+from tasks.models import Task, Unit
 from tests.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,7 +36,7 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, 
 # Every role's main pages: what its navigation offers, where it lands, and a task page.
 ROLE_PAGES = {
     "liaison-taiyuan": ["/tasks/mine/", "/tasks/", "/tasks/{task}/", "/tasks/{task}/report/",
-                        "/tasks/overview/", "/tasks/supervision/"],
+                        "/tasks/overview/", "/tasks/units/{unit}/", "/tasks/supervision/"],
     "office": ["/tasks/queue/", "/tasks/", "/tasks/{task}/", "/tasks/overview/",
                "/tasks/league/units/", "/tasks/league/regions/", "/tasks/timeline/",
                "/tasks/supervision/", "/tasks/supervision/new/", "/reports/", "/reports/outbox/",
@@ -44,8 +45,8 @@ ROLE_PAGES = {
                    "/reports/"],
     "leader": ["/tasks/", "/tasks/{task}/", "/tasks/overview/", "/tasks/league/units/",
                "/tasks/timeline/", "/reports/"],
-    "accountability": ["/accountability/", "/accountability/new/", "/accountability/figures/",
-                       "/accountability/log/", "/tasks/"],
+    "accountability": ["/accountability/", "/accountability/{case}/", "/accountability/new/",
+                       "/accountability/figures/", "/accountability/log/", "/tasks/", "/tasks/{task}/"],
     "publicity": ["/accountability/publication/", "/reports/publications/", "/tasks/"],
     None: ["/accounts/login/", "/public/"],
 }
@@ -73,6 +74,8 @@ def test_every_main_page_of_every_role_passes_axe(browser, live_server):
     demo_load()
     # A task of 太原市政府, so that its liaison may open it and report on it too.
     task = Task.objects.filter(task_units__unit__name="太原市政府").order_by("number").first()
+    ids = {"task": task.pk, "unit": Unit.objects.get(name="太原市政府").pk,
+           "case": Case.objects.order_by("pk").first().pk}
     axe = Axe()
     problems: dict[str, list[str]] = {}
     for username, paths in ROLE_PAGES.items():
@@ -85,7 +88,7 @@ def test_every_main_page_of_every_role_passes_axe(browser, live_server):
                 demo_login(page, live_server.url, username)
                 storage = context.storage_state()
             for path in paths:
-                path = path.format(task=task.pk)
+                path = path.format(**ids)
                 response = page.goto(f"{live_server.url}{path}")
                 key = f"{username or 'public'} {viewport_name} {path}"
                 if response.status != 200:
