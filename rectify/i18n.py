@@ -15,7 +15,6 @@ from typing import ParamSpec, TypeVar
 
 from django.conf import settings
 from django.utils import translation
-from django.utils.translation import gettext
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,5 +33,6 @@ def in_official_language(func: Callable[P, R]) -> Callable[P, R]:
 
 def date_long(day: dt.date) -> str:
     """A date as written in a message: 2017年12月31日, or December 31, 2017 in English."""
-    # Translators: a strftime() format for dates inside messages.
-    return day.strftime(gettext("%Y年%m月%d日"))
+    from rectify.dates import date_official
+
+    return date_official(day)

@@ -33,6 +33,7 @@ from reports.models import Delivery, Publication, Report, ReportKind
 from tasks.lights import task_days_overdue, task_expected_progress, task_is_lagging, task_light
 from tasks.models import (
     FINISHED_STATUSES,
+    SUPERVISION_KINDS_UNANNOUNCED,
     Plan,
     ProgressReport,
     Region,
@@ -47,7 +48,8 @@ logger = logging.getLogger(__name__)
 
 Snapshot = dict[str, Any]
 ARCHIVE_ROLES = (Role.OFFICE, Role.OFFICE_HEAD)
-ARCHIVE_READ_ROLES = (*ARCHIVE_ROLES, Role.LEADER)
+# The supervision group reads the archive like leaders (issue 18); only the office runs it.
+ARCHIVE_READ_ROLES = (*ARCHIVE_ROLES, Role.SUPERVISOR, Role.LEADER)
 
 
 def _json_ready(value: object) -> Any:
@@ -229,6 +231,7 @@ def supervision_actions_between(*, plan: Plan, since: dt.datetime, until: dt.dat
             "number": a.task.number if a.task else None,
             "title": a.task.title if a.task else a.title,
             "kind": a.get_kind_display(),
+            "kind_code": a.kind,
             "unit_id": a.unit_id,
             "unit": a.unit.name if a.unit else "",
             "requirements": (a.requirements or a.title)[:300],
@@ -237,6 +240,14 @@ def supervision_actions_between(*, plan: Plan, since: dt.datetime, until: dt.dat
         }
         for a in actions
     ]
+
+
+def _unannounced(entry: dict[str, Any]) -> bool:
+    """An unannounced visit (暗查暗访) is not announced to the unit visited. Snapshots frozen
+    before `kind_code` was recorded name the kind in the official language (Chinese)."""
+    if "kind_code" in entry:
+        return entry["kind_code"] in SUPERVISION_KINDS_UNANNOUNCED
+    return entry.get("kind") == "暗查暗访"
 
 
 def accountability_progress(*, as_of: dt.date) -> dict[str, int]:
@@ -362,8 +373,9 @@ def dispatch_unit_section(snapshot: Snapshot, unit_id: int) -> Snapshot:
     task_ids = {r["id"] for r in snapshot["tasks"] if unit_id in r["unit_ids"]}
 
     def concerns(entry: dict[str, Any]) -> bool:
+        # A supervision entry always has the key "unit_id" (None when it targets a task only).
         return entry.get("unit_id") == unit_id or (
-            "unit_id" not in entry and entry.get("task_id", entry.get("id")) in task_ids)
+            entry.get("unit_id") is None and entry.get("task_id", entry.get("id")) in task_ids)
 
     section = {k: v for k, v in snapshot.items() if k not in {"tasks", "units"}}
     section.update({
@@ -376,7 +388,7 @@ def dispatch_unit_section(snapshot: Snapshot, unit_id: int) -> Snapshot:
         "lagging": [t for t in snapshot["lagging"] if t["id"] in task_ids],
         "units_missing": [u for u in snapshot["units_missing"] if u["unit_id"] == unit_id],
         "units_late": [u for u in snapshot["units_late"] if u["unit_id"] == unit_id],
-        "supervision": [s for s in snapshot["supervision"] if concerns(s)],
+        "supervision": [s for s in snapshot["supervision"] if concerns(s) and not _unannounced(s)],
         "tasks": [r for r in snapshot["tasks"] if r["id"] in task_ids],
     })
     section["totals"] = {

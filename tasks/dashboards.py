@@ -19,7 +19,7 @@ import threading
 import time
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from django import forms
@@ -35,10 +35,12 @@ from django.utils.translation import gettext as _
 
 from rectify.calendar import last_due_week, report_week, week_expects_reports
 from rectify.calendar import reporting_start as calendar_reporting_start
+from rectify.dates import date_official
 from rectify.models import User
 from tasks.lights import Light, task_days_overdue, task_expected_progress, task_is_lagging, task_light
 from tasks.models import (
     FINISHED_STATUSES,
+    SUPERVISION_KINDS_UNANNOUNCED,
     DeadlineClass,
     Measure,
     Milestone,
@@ -230,8 +232,8 @@ def reporting_start(plan: Plan) -> dt.date:
 
 
 def as_of_parse(raw: str | None, *, plan: Plan) -> dt.date:
-    """The day a dashboard is shown as of: today unless asked; never before the plan or later
-    than today."""
+    """The day a dashboard is shown as of: today unless asked; never before the plan's history
+    starts (the inspection's feedback) or later than today."""
     today = timezone.localdate()
     if not raw:
         return today
@@ -240,10 +242,10 @@ def as_of_parse(raw: str | None, *, plan: Plan) -> dt.date:
     except ValueError:
         raise AsOfError(_("“截至日期”格式不对,应为“年-月-日”,例如 2018-06-30。")) from None
     if day > today:
-        raise AsOfError(_("“截至日期”不能晚于今天(%(today)s):未来的台账还没有发生。") % {"today": today.isoformat()})
-    if day < plan.issued_on:
-        raise AsOfError(_("“截至日期”不能早于整改方案印发日期(%(issued)s),那时还没有台账。")
-                        % {"issued": plan.issued_on.isoformat()})
+        raise AsOfError(_("“截至日期”不能晚于今天(%(today)s):未来的台账还没有发生。") % {"today": date_official(today)})
+    if day < plan.history_starts_on:
+        raise AsOfError(_("“截至日期”不能早于整改工作开始的日期(%(start)s,督察反馈),那时还没有台账。")
+                        % {"start": date_official(plan.history_starts_on)})
     return day
 
 
@@ -400,7 +402,7 @@ def snapshot_build(*, plan: Plan, as_of: dt.date) -> Snapshot:
                   Measure.objects.filter(plan=plan).values_list("id", "number", "heading")},
         unit_supervision={k: tuple(v) for k, v in unit_supervision.items()},
         status_events=dict(status_events), initially_finished=initially_finished,
-        plan_start=min(plan.feedback_on or plan.issued_on, plan.issued_on),
+        plan_start=plan.history_starts_on,
     )
 
 
@@ -459,12 +461,22 @@ def visible_states(*, user: User, plan: Plan, snapshot: Snapshot) -> ScopedState
         scope_key = "ids:" + hashlib.sha256(repr(sorted(ids)).encode()).hexdigest()[:24]
 
     def compute() -> ScopedStates:
-        scoped = ScopedStates(s for s in snapshot.states.values() if ids is None or s.id in ids)
+        if ids is None:
+            scoped = ScopedStates(snapshot.states.values())
+        else:  # a unit's own view never shows an unannounced visit (暗查暗访) against it
+            scoped = ScopedStates(_without_unannounced(s) for s in snapshot.states.values() if s.id in ids)
         scoped.token = scope_key
         return scoped
 
     result: ScopedStates = snapshot_memo(snapshot, ("visible", scope_key), compute)
     return result
+
+
+def _without_unannounced(state: TaskState) -> TaskState:
+    if not SUPERVISION_KINDS_UNANNOUNCED.intersection(state.supervision):
+        return state
+    return replace(state, supervision=tuple(k for k in state.supervision
+                                            if k not in SUPERVISION_KINDS_UNANNOUNCED))
 
 
 def _memo(states: list[TaskState], snapshot: Snapshot, key: tuple[Any, ...], compute: Any) -> Any:
@@ -589,6 +601,11 @@ class LeagueRow:
     unit_supervision: tuple[str, ...] = ()
     region_code: str = ""  # for unit rows: drill into the unit; for region rows: into the region
     has_children: bool = False
+
+    @property
+    def unit_supervision_announced(self) -> tuple[str, ...]:
+        """What a unit's own view shows: never an unannounced visit (暗查暗访) against it."""
+        return tuple(k for k in self.unit_supervision if k not in SUPERVISION_KINDS_UNANNOUNCED)
 
     @property
     def compliance(self) -> float | None:

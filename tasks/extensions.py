@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rectify.i18n import date_long
 from rectify.models import User
 from tasks.deadlines import format_deadline
 from tasks.models import ExtensionRequest, Task
@@ -35,7 +36,7 @@ def extension_request_create(
         raise ValidationError(_("该任务没有限定完成日期,无需申请延期。"))
     if proposed_deadline <= current.deadline:
         raise ValidationError(
-            _("申请的新时限须晚于现行时限(%(d)s)。") % {"d": current.deadline.isoformat()}
+            _("申请的新时限须晚于现行时限(%(d)s)。") % {"d": date_long(current.deadline)}
         )
     if proposed_deadline <= today:
         raise ValidationError(_("申请的新时限须晚于今天。"))

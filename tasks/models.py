@@ -116,6 +116,12 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def history_starts_on(self) -> dt.date:
+        """Where the ledger's history starts: rectification begins with the inspection's
+        feedback, months before the plan is issued (the demo's reports start in those months)."""
+        return min(self.feedback_on or self.issued_on, self.issued_on)
+
     def clean(self) -> None:
         if self.inspection_start and self.inspection_end and self.inspection_end < self.inspection_start:
             raise ValidationError({"inspection_end": _("督察结束日期不能早于开始日期。")})
@@ -517,6 +523,11 @@ class SupervisionKind(models.TextChoices):
     SPECIAL_INSPECTION = "SPECIAL_INSPECTION", _("专项督察")
     UNANNOUNCED_VISIT = "UNANNOUNCED_VISIT", _("暗查暗访")
     LOOK_BACK = "LOOK_BACK", _("回头看")
+
+
+# Kinds shown only to the roles that read the whole ledger, never to the units concerned: an
+# unannounced visit (暗查暗访) must not be announced to the unit visited.
+SUPERVISION_KINDS_UNANNOUNCED = frozenset({SupervisionKind.UNANNOUNCED_VISIT})
 
 
 class SupervisionAction(models.Model):

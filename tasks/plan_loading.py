@@ -6,8 +6,10 @@ already in the database is returned as it is, never loaded twice.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,34 @@ def _date(raw: str | None, shift_months: int) -> dt.date | None:
     if not raw:
         return None
     return add_months(dt.date.fromisoformat(raw), shift_months)
+
+
+# A year in running text, with a month (and day) or 底 (year end) when written: 2017年关闭退出煤矿,
+# 2017年10月底前, 2017年底实现, 2018年度.
+_DATED_TEXT = re.compile(r"(?P<y>(?:19|20)\d\d)年(?:(?P<end>底)|(?P<m>1[0-2]|0?[1-9])月(?:(?P<d>[0-3]?\d)日)?)?")
+
+
+def demo_text_shift(text: str, *, shift_months: int, issued: dt.date) -> str:
+    """Dates written in a task's or measure's text, moved by the demo's shift like every date
+    field, so no "2017年关闭…" stands next to a 2026 deadline. A bare year moves as the plan's
+    issue date does."""
+    if not shift_months or not text:
+        return text
+
+    def shifted(match: re.Match[str]) -> str:
+        year = int(match["y"])
+        if match["m"]:
+            moved = add_months(dt.date(year, int(match["m"]), 1), shift_months)
+            out = f"{moved.year}年{moved.month}月"
+            if match["d"]:
+                out += f"{min(int(match['d']), calendar.monthrange(moved.year, moved.month)[1])}日"
+            return out
+        if match["end"]:
+            moved = add_months(dt.date(year, 12, 1), shift_months)
+            return f"{moved.year}年底" if moved.month == 12 else f"{moved.year}年{moved.month}月底"
+        return f"{add_months(dt.date(year, issued.month, 1), shift_months).year}年"
+
+    return _DATED_TEXT.sub(shifted, text)
 
 
 def regions_load(rows: list[dict[str, Any]]) -> dict[str, Region]:
@@ -112,11 +142,14 @@ def plan_load(*, data: dict[str, Any], shift_months: int = 0) -> tuple[Plan, boo
             plan=plan, code=row["code"], ordinal=row["ordinal"], kind=row["kind"],
             title=row["title"], heading=row["heading"],
         )
+    def moved(text: str) -> str:
+        return demo_text_shift(text, shift_months=shift_months, issued=original_issued)
+
     measures = {}
     for row in data["measures"]:
         measures[row["number"]] = Measure.objects.create(
             plan=plan, problem=problems[row["problem"]], number=row["number"],
-            heading=row["heading"], text=row.get("text", ""),
+            heading=moved(row["heading"]), text=moved(row.get("text", "")),
         )
     for row in data["tasks"]:
         try:
@@ -136,8 +169,8 @@ def plan_load(*, data: dict[str, Any], shift_months: int = 0) -> tuple[Plan, boo
             text = format_deadline(deadline)
         measure = measures[row["measure"]]
         task_create(
-            plan=plan, number=row["number"], title=row["title"], target=row.get("target", ""),
-            actions=row.get("actions", ""), deadline=deadline, deadline_text=text,
+            plan=plan, number=row["number"], title=moved(row["title"]), target=moved(row.get("target", "")),
+            actions=moved(row.get("actions", "")), deadline=deadline, deadline_text=text,
             deadline_class=parsed.deadline_class, leading_official=row.get("leading_official", ""),
             measure_id=measure.pk, problem_id=measure.problem_id,
             units=[
@@ -145,7 +178,7 @@ def plan_load(*, data: dict[str, Any], shift_months: int = 0) -> tuple[Plan, boo
                 for u in row["units"]
             ],
             milestones=[
-                MilestoneSpec(m["title"], _date(m["due"], shift_months))  # type: ignore[arg-type]
+                MilestoneSpec(moved(m["title"]), _date(m["due"], shift_months))  # type: ignore[arg-type]
                 for m in row.get("milestones", [])
             ],
         )

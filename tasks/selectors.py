@@ -8,8 +8,10 @@ from rectify.models import User
 from rectify.roles import Role
 from tasks.models import Plan, Task, TaskUnit
 
-# Roles that read every task of every unit.
-LEDGER_WIDE_ROLES = (Role.OFFICE, Role.OFFICE_HEAD, Role.SUPERVISOR, Role.LEADER, Role.PUBLICITY)
+# Roles that read every task of every unit. The accountability group reads the ledger too: its
+# cases link to tasks (issue 18).
+LEDGER_WIDE_ROLES = (Role.OFFICE, Role.OFFICE_HEAD, Role.SUPERVISOR, Role.LEADER, Role.PUBLICITY,
+                     Role.ACCOUNTABILITY)
 
 
 def user_sees_whole_ledger(user: User) -> bool:

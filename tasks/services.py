@@ -257,6 +257,10 @@ def milestone_delete(*, milestone: Milestone, actor: User | None) -> None:
     milestone.delete()
 
 
+# The change-history note of a reopening starts with this; 我的任务 shows the reason after it.
+REOPEN_NOTE = "回头看重新打开:"
+
+
 @transaction.atomic
 def task_reopen(*, task: Task, actor: User | None, reason: str) -> Task:
     """回头看: a closed (or sustaining) task found not truly done goes back to work."""
@@ -272,7 +276,7 @@ def task_reopen(*, task: Task, actor: User | None, reason: str) -> Task:
     current.refresh_from_db()
     _record_field_changes(task=current, actor=actor, subject="task", before=before,
                           after={"status": current.status, "closed_on": None},
-                          note=f"回头看重新打开:{reason.strip()}")
+                          note=f"{REOPEN_NOTE}{reason.strip()}")
     return current
 
 
@@ -377,7 +381,7 @@ def _report_progress_locked(
         task=current, actor=author, subject=f"report:{report.pk}", before=before,
         after={"percent": report.percent, "text": report.text,
                **({"evidence": "、".join(f.original_name for f in files)} if files else {})},
-        note=f"{unit.name} {week:%Y-%m-%d}周{'(逾期报送)' if report.is_late else ''}", at=now,
+        note=f"{unit.name} {week.year}年{week.month}月{week.day}日当周{'(逾期报送)' if report.is_late else ''}", at=now,
     )
     rolled = _rolled_up_progress(current)
     if rolled != current.progress:

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from rectify.calendar import notice_period_end
+from rectify.i18n import date_long
 from rectify.models import User
 from tasks.evidence import (
     CheckedUpload,
@@ -197,10 +198,10 @@ def signoff_close(*, task: Task, today: dt.date | None = None, actor: User | Non
     ends = notice_ends_on(current)
     if ends is None or today <= ends:
         raise ValidationError(
-            _("公示期至%(d)s,期满后方可销号。") % {"d": ends.isoformat() if ends else "?"}, code="in_notice",
+            _("公示期至%(d)s,期满后方可销号。") % {"d": date_long(ends) if ends else "?"}, code="in_notice",
         )
     final = TaskStatus.SUSTAINING if current.deadline_class == DeadlineClass.LONG_TERM else TaskStatus.CLOSED
-    comment = _("公示期满(%(d)s)无异议") % {"d": ends.isoformat()}
+    comment = _("公示期满(%(d)s)无异议") % {"d": date_long(ends)}
     return _move(task=current, actor=actor, action=Action.CLOSE, to_status=final, comment=comment, today=today)
 
 

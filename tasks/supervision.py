@@ -16,9 +16,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rectify.i18n import date_long
 from rectify.models import User
 from rectify.roles import Role
-from tasks.models import SupervisionAction, SupervisionKind, Task, Unit
+from tasks.models import SUPERVISION_KINDS_UNANNOUNCED, SupervisionAction, SupervisionKind, Task, Unit
 from tasks.selectors import tasks_visible_to, user_sees_whole_ledger
 from tasks.services import change_record, task_reopen
 
@@ -79,7 +80,7 @@ def supervision_lift(
     _require_supervisor(actor)
     current = SupervisionAction.objects.select_for_update().get(pk=action.pk)
     if current.lifted_on is not None:
-        raise ValidationError(_("该督办事项已于%(d)s解除。"), params={"d": current.lifted_on.isoformat()})
+        raise ValidationError(_("该督办事项已于%(d)s解除。"), params={"d": date_long(current.lifted_on)})
     if not outcome.strip():
         raise ValidationError(_("解除督办须填写办理结果。"))
     lifted_on = lifted_on or timezone.localdate()
@@ -100,12 +101,13 @@ def supervision_lift(
 
 def supervision_visible_to(user: User) -> QuerySet[SupervisionAction]:
     """Actions the user may read: all for the whole-ledger roles; for a liaison, those against
-    their unit or a task they can see."""
+    their unit or a task they can see, except unannounced visits (暗查暗访)."""
     actions = SupervisionAction.objects.select_related("task", "unit", "issued_by")
     if user_sees_whole_ledger(user):
         return actions
     if not user.is_authenticated:
         return actions.none()
+    actions = actions.exclude(kind__in=SUPERVISION_KINDS_UNANNOUNCED)
     visible = tasks_visible_to(user).values("pk")
     scope = Q(task__in=visible)
     if user.unit_id:

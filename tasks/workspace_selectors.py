@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,16 +17,22 @@ from rectify.calendar import report_cutoff, report_week
 from rectify.models import User
 from tasks.lights import Light, task_light
 from tasks.models import (
+    SUPERVISION_KINDS_UNANNOUNCED,
     Evidence,
     ExtensionRequest,
     ProgressReport,
     SignoffStep,
+    SupervisionAction,
+    SupervisionKind,
     Task,
+    TaskChange,
     TaskStatus,
     TaskUnit,
 )
 from tasks.permissions import ANSWERING_ROLES
-from tasks.selectors import tasks_visible_to
+from tasks.selectors import tasks_visible_to, user_sees_whole_ledger
+from tasks.services import REOPEN_NOTE
+from tasks.supervision import supervision_visible_to
 
 LIGHT_SEVERITY = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.SUSTAINING: 3, Light.CLOSED: 4}
 
@@ -45,6 +51,8 @@ class MyTaskRow:
     not_reported: bool
     cutoff_passed: bool
     pending: list[str] = field(default_factory=list)
+    supervision: list[str] = field(default_factory=list)  # kinds of the active actions it may see
+    reopened_because: str = ""  # 回头看: why a closed task was reopened, while it is open again
 
 
 MY_TASK_SORTS = {
@@ -76,12 +84,23 @@ def my_tasks(*, user: User, today: dt.date | None = None, now: dt.datetime | Non
             last_step_action=Subquery(last_step.values("action")[:1]),
             extension_pending=Exists(ExtensionRequest.objects.filter(
                 task=OuterRef("pk"), status=ExtensionRequest.Status.PENDING)),
+            reopen_note=Subquery(TaskChange.objects.filter(
+                task=OuterRef("pk"), subject="task", field="status", note__startswith=REOPEN_NOTE,
+            ).order_by("-at", "-id").values("note")[:1]),
         )
         .select_related("plan")
         .prefetch_related("milestones")
         .order_by("plan_id", "number")
     )
     cutoff_passed = now > report_cutoff(week)
+    # 挂牌督办, 通报, 回头看…: one query for every row (an unannounced visit is never among them).
+    supervision: dict[int, list[str]] = {}
+    for task_id, kind in (supervision_visible_to(user).filter(task__task_units__unit_id=user.unit_id)
+                          .filter(Q(lifted_on__isnull=True) | Q(lifted_on__gt=today), issued_on__lte=today)
+                          .order_by("issued_on", "id").values_list("task_id", "kind")):
+        labels = supervision.setdefault(task_id, [])
+        if (label := str(SupervisionKind(kind).label)) not in labels:
+            labels.append(label)
     rows = []
     for task in tasks:
         # A closed task no longer reports; a SUSTAINING (long-term) one keeps reporting.
@@ -104,7 +123,8 @@ def my_tasks(*, user: User, today: dt.date | None = None, now: dt.datetime | Non
             days_left=(task.deadline - today).days if task.deadline and not task.is_finished else None,
             last_week=task.last_week, last_percent=task.last_percent, last_at=task.last_at,
             last_late=bool(task.last_late), not_reported=not_reported, cutoff_passed=cutoff_passed,
-            pending=pending,
+            pending=pending, supervision=supervision.get(task.pk, []),
+            reopened_because=(task.reopen_note or "").removeprefix(REOPEN_NOTE) if not task.is_finished else "",
         ))
     return rows
 
@@ -185,5 +205,11 @@ def task_page_get(*, user: User, pk: int) -> Task:
     )
 
 
-def task_changes(task: Task) -> QuerySet:
-    return task.changes.select_related("actor").order_by("-at", "-id")
+def task_changes(task: Task, *, user: User) -> QuerySet:
+    """The task's change history; a unit's own view leaves out the records of unannounced visits
+    (暗查暗访) against the task."""
+    changes = task.changes.select_related("actor").order_by("-at", "-id")
+    if not user_sees_whole_ledger(user):
+        hidden = SupervisionAction.objects.filter(task=task, kind__in=SUPERVISION_KINDS_UNANNOUNCED)
+        changes = changes.exclude(subject__in=[f"supervision:{pk}" for pk in hidden.values_list("pk", flat=True)])
+    return changes

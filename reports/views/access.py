@@ -8,9 +8,9 @@ from reports.selectors import user_approves_publications, user_reads_reports, us
 
 
 def require_reader(user: User) -> None:
-    """The office and leaders read the archive and outbox; everyone else is refused."""
+    """The office, the supervision group and leaders read the archive and outbox; everyone else is refused."""
     if not user_reads_reports(user):
-        raise PermissionDenied(_("只有领导小组办公室和领导可以查看调度与通报。"))
+        raise PermissionDenied(_("只有领导小组办公室、整改督导组和领导可以查看调度与通报。"))
 
 
 def require_runner(user: User) -> None:

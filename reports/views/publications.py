@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from rectify.i18n import date_long
 from reports import services
 from reports.forms import PublicationIntroForm
 from reports.models import Publication
@@ -71,5 +72,5 @@ def publication_approve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("已审核发布,将于%(day)s起在公开页面显示。") % {
-            "day": publication.publish_on.strftime("%Y-%m-%d")})
+            "day": date_long(publication.publish_on)})
     return redirect("reports:publication", publication.pk)

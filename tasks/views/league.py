@@ -54,6 +54,7 @@ def units(request: HttpRequest) -> HttpResponse:
             "page": Paginator(rows, LEAGUE_PAGE_SIZE).get_page(request.GET.get("page")), "sort": sort,
             "columns": COLUMNS, "chart": chart, "ledger_url": reverse("tasks:ledger"),
             "unit_url": reverse("tasks:unit", args=[0]).removesuffix("0/"),
+            "announced_only": only is not None,  # a unit's own row: no 暗查暗访 badge
         }
 
     # A liaison's single row is theirs: the memo key carries their unit.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from rectify.dates import date_official
 from tasks.extensions import ExtensionRequest
 from tasks.forms import (
     ExtensionDecisionForm,
@@ -29,18 +31,30 @@ CHANGE_FIELDS = {
     "original_deadline": _("原定时限"), "status": _("状态"), "progress": _("完成率"), "leading_official": _("领办领导"),
     "closed_on": _("销号日期"), "measure_id": _("重点举措"), "problem_id": _("督察反馈问题"), "percent": _("完成率"),
     "text": _("进展情况"), "evidence": _("佐证材料"), "proposed_deadline": _("延期申请"), "due_on": _("节点日期"),
-    "done_on": _("节点完成日期"), "deleted": _("删除"),
+    "done_on": _("节点完成日期"), "deleted": _("删除"), "supervision": _("督办"),
+    "supervision_lifted": _("解除督办"),
 }
-
+DATE_FIELDS = {"deadline", "original_deadline", "closed_on", "due_on", "done_on", "proposed_deadline"}
+# A field whose meaning depends on what changed ("title" of a milestone is the milestone's name).
+SUBJECT_FIELDS = {("milestone", "title"): _("节点名称")}
 
 SUBJECTS = {"task": _("任务"), "units": _("责任单位"), "report": _("进展报告"), "extension": _("延期申请"),
-            "milestone": _("工期节点"), "unit": _("责任单位")}
+            "milestone": _("工期节点"), "unit": _("责任单位"), "supervision": _("督办事项")}
 
 
-def _subject_label(subject: str) -> str:
-    kind, _, ident = subject.partition(":")
-    label = SUBJECTS.get(kind, kind)
-    return f"{label} #{ident}" if ident and kind in {"report", "extension", "milestone"} else label
+def _change_labels(change) -> tuple[str, str]:
+    """(what changed, which field) in the reader's words, never a code name or a row id: a
+    report's unit and week are in the record's note already."""
+    kind = change.subject.partition(":")[0]
+    if change.field.startswith("unit:"):  # task_set_units: one row per unit, "name|role|person"
+        field = _("单位")
+    else:
+        field = SUBJECT_FIELDS.get((kind, change.field)) or CHANGE_FIELDS.get(change.field, change.field)
+    return str(SUBJECTS.get(kind, kind)), str(field)
+
+
+# Earlier reports on the task page, a page at a time: every unit's every week made it 18,800 px.
+EARLIER_REPORTS_PER_PAGE = 20
 
 
 def _latest_per_unit(task: Task) -> list[dict]:
@@ -63,13 +77,16 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     steps = list(task.signoff_steps.all())
     extensions = list(task.extension_requests.all())
     pending_extension = next((e for e in extensions if e.status == ExtensionRequest.Status.PENDING), None)
-    changes = list(task_changes(task))
+    units = _latest_per_unit(task)
+    latest_reports = sorted((u["report"] for u in units if u["report"]), key=lambda r: (-r.week.toordinal(), r.unit.name))
+    shown = {r.pk for r in latest_reports}
+    earlier = Paginator([r for r in task.reports.all() if r.pk not in shown], EARLIER_REPORTS_PER_PAGE)
+    changes = list(task_changes(task, user=user))
     status_labels = dict(Task._meta.get_field("status").choices)
     for change in changes:
-        change.field_label = CHANGE_FIELDS.get(change.field, change.field)
-        change.subject_label = _subject_label(change.subject)
-        if change.field.startswith("unit:"):  # task_set_units: one row per unit, "name|role|person"
-            change.field_label = _("单位")
+        change.subject_label, change.field_label = _change_labels(change)
+        if change.field in DATE_FIELDS:  # recorded as ISO text; shown as officials write dates
+            change.old, change.new = date_official(change.old), date_official(change.new)
         if change.field == "status":
             change.old, change.new = status_labels.get(change.old, change.old), status_labels.get(change.new, change.new)
     return render(request, "tasks/task_page.html", {
@@ -79,8 +96,9 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "light": task_light(task, today),
         "expected": task_expected_progress(task, today),
         "days_left": (task.deadline - today).days if task.deadline and not task.is_finished else None,
-        "units": _latest_per_unit(task),
-        "reports": task.reports.all(),
+        "units": units,
+        "latest_reports": latest_reports,
+        "earlier_reports": earlier.get_page(request.GET.get("reports")),
         "evidence": task.evidence.all(),
         "steps": steps,
         "notice_ends_on": notice_ends_on(task),

@@ -40,8 +40,7 @@ def _timeline_context(request: HttpRequest, plan: Plan, result: LedgerResult, sc
     page = Paginator(result.states, TIMELINE_ROWS).get_page(request.GET.get("page"))
     today = timezone.localdate()
     # The axis starts when rectification started (the feedback), or at the earliest date shown.
-    starts = [plan.feedback_on or plan.issued_on, plan.issued_on,
-              *(m.due_on for s in page.object_list for m in s.milestones)]
+    starts = [plan.history_starts_on, *(m.due_on for s in page.object_list for m in s.milestones)]
     start = min(starts)
     ends = [d for s in result.states for d in (s.deadline, s.original_deadline) if d]
     end = max([today + dt.timedelta(days=60), *ends])

@@ -76,6 +76,20 @@ def test_deadline_reminders_and_escalation_each_once(coal_task, django_capture_o
     assert "距整改时限还有7天" in first.body and "距整改时限还有7天" in html_part(first)
 
 
+def test_reminder_subjects_read_as_sentences(coal_task, django_capture_on_commit_callbacks):
+    """Issue 18: subjects read like codes ("【整改提醒】逾期·提醒联络员")."""
+    for day in (13, 21, 27):
+        _run(dt.date(2018, 10, day), callbacks=django_capture_on_commit_callbacks)
+    _run(dt.date(2018, 11, 4), callbacks=django_capture_on_commit_callbacks)
+    subjects = {d.reminder.kind: d.subject for d in Delivery.objects.select_related("reminder")}
+    n, title = coal_task.number, coal_task.title
+    assert subjects["deadline_7"] == f"【整改提醒】整改任务{n}“{title}”距整改时限还有7天"
+    assert subjects["overdue_liaison"] == f"【整改提醒】整改任务{n}“{title}”已超过整改时限1天,请抓紧整改"
+    assert subjects["overdue_head"] == f"【整改提醒】整改任务{n}“{title}”逾期7天仍未完成,请单位主要负责人督促整改"
+    assert subjects["overdue_office"].endswith("天仍未完成,报请办公室督办")
+    assert all("·" not in subject for subject in subjects.values())
+
+
 def test_a_finished_or_extended_task_stops_the_chain(coal_task, django_capture_on_commit_callbacks):
     cb = django_capture_on_commit_callbacks
     _run(dt.date(2018, 10, 22), callbacks=cb)  # Monday; overdue since the 21st
@@ -116,3 +130,17 @@ def test_the_sent_log_refuses_a_second_row(coal_task, coal_liaison):
     Reminder.objects.create(kind="deadline_7", unit=coal_liaison.unit, task=coal_task, key="k", context={})
     with pytest.raises(IntegrityError), transaction.atomic():
         Reminder.objects.create(kind="deadline_7", unit=coal_liaison.unit, task=coal_task, key="k", context={})
+
+
+def test_reminders_in_english_say_1_day_not_1_days():
+    from django.utils import translation
+
+    from reports.emails import reminder_render
+
+    context = {"number": 12, "title": "T", "deadline": "2018-10-20", "deadline_text": "2018年10月20日前",
+               "progress": 40, "days_left": 1, "days_overdue": 1}
+    with translation.override("en"):
+        for kind in ("deadline_1", "overdue_liaison"):
+            subject, text, html = reminder_render(kind=kind, context=context)
+            for part in (subject, text, html):
+                assert "1 days" not in part and "1 day" in part, (kind, part[:200])

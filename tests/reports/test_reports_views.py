@@ -31,6 +31,11 @@ def office_head(plan):
 
 
 @pytest.fixture
+def supervisor(plan):
+    return _user("supervisor", Role.SUPERVISOR, Unit.objects.get(code="sx-zgb"))
+
+
+@pytest.fixture
 def publicity(plan):
     return example_user("publicity")
 
@@ -58,11 +63,12 @@ def _post(client, user, url, data=None):
 
 
 @pytest.mark.parametrize("url_name", ["reports:archive", "reports:outbox"])
-def test_archive_and_outbox_readers(client, cast, office_user, office_head, leader, coal_liaison, outsider,
-                                    url_name):
+def test_archive_and_outbox_readers(client, cast, office_user, office_head, supervisor, leader, coal_liaison,
+                                    outsider, url_name):
     url = reverse(url_name)
     assert _get(client, office_user, url).status_code == 200
     assert _get(client, office_head, url).status_code == 200
+    assert _get(client, supervisor, url).status_code == 200  # reads like leaders (issue 18)
     assert _get(client, leader, url).status_code == 200
     assert _get(client, coal_liaison, url).status_code == 403
     assert _get(client, outsider, url).status_code == 403
@@ -72,15 +78,17 @@ def test_archive_and_outbox_readers(client, cast, office_user, office_head, lead
     assert _post(client, office_user, url).status_code == 405
 
 
-def test_report_pages_and_downloads(client, dispatch, office_user, leader, coal_liaison):
+def test_report_pages_and_downloads(client, dispatch, office_user, supervisor, leader, coal_liaison):
     for name in ("reports:detail", "reports:original", "reports:xlsx", "reports:snapshot"):
         url = reverse(name, args=[dispatch.pk])
         assert _get(client, office_user, url).status_code == 200, name
+        assert _get(client, supervisor, url).status_code == 200, name
         assert _get(client, leader, url).status_code == 200, name
         assert _get(client, coal_liaison, url).status_code == 403, name
     detail = _get(client, office_user, reverse("reports:detail", args=[dispatch.pk])).content.decode()
     assert dispatch.title in detail and "coal@example.test" in detail and "登记并重发" in detail
     assert "登记并重发" not in _get(client, leader, reverse("reports:detail", args=[dispatch.pk])).content.decode()
+    assert "登记并重发" not in _get(client, supervisor, reverse("reports:detail", args=[dispatch.pk])).content.decode()
     original = _get(client, office_user, reverse("reports:original", args=[dispatch.pk]))
     assert original.content.decode() == dispatch.body_html  # exactly as sent
     xlsx = _get(client, office_user, reverse("reports:xlsx", args=[dispatch.pk]))
@@ -128,10 +136,11 @@ def test_preview_compiles_without_saving_or_sending(client, cast, office_user, l
     assert Report.objects.count() == 0 and Delivery.objects.count() == 0 and mail.outbox == []
 
 
-def test_issue_now_permission_matrix(client, cast, office_user, leader, coal_liaison, taiyuan_liaison,
+def test_issue_now_permission_matrix(client, cast, office_user, supervisor, leader, coal_liaison, taiyuan_liaison,
                                      django_capture_on_commit_callbacks):
     url = reverse("reports:issue", args=["dispatch"])
     with time_machine.travel(at(2018, 10, 11, 10, 0), tick=False):
+        assert _post(client, supervisor, url).status_code == 403  # reads the archive, never issues
         assert _post(client, leader, url).status_code == 403
         assert _post(client, coal_liaison, url).status_code == 403
         assert _post(client, taiyuan_liaison, url).status_code == 403
@@ -152,10 +161,11 @@ def test_issue_now_permission_matrix(client, cast, office_user, leader, coal_lia
     assert Report.objects.count() == 1 and len(mail.outbox) == 4
 
 
-def test_resend_is_explicit_and_recorded(client, dispatch, office_user, leader, coal_liaison,
+def test_resend_is_explicit_and_recorded(client, dispatch, office_user, supervisor, leader, coal_liaison,
                                          django_capture_on_commit_callbacks):
     url = reverse("reports:resend", args=[dispatch.pk])
     sent_before = len(mail.outbox)
+    assert _post(client, supervisor, url, {"reason": "x"}).status_code == 403
     assert _post(client, leader, url, {"reason": "x"}).status_code == 403
     assert _post(client, coal_liaison, url, {"reason": "x"}).status_code == 403
     assert _get(client, office_user, url).status_code == 405
@@ -249,7 +259,7 @@ def test_public_page_shows_the_latest_approved_publication_and_nothing_internal(
         assert internal not in page, internal
     assert task.title in page
     closed_section = page.split("已销号任务")[1]
-    assert closed.title in closed_section and "2018-09-30" in closed_section
+    assert closed.title in closed_section and "2018年9月30日" in closed_section
     assert in_notice.title not in closed_section  # still in its notice period
 
     with time_machine.travel(at(2018, 10, 4, 12, 0), tick=False):  # before that Friday: the older one

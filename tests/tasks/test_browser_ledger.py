@@ -26,6 +26,9 @@ def test_office_logs_in_and_reads_the_ledger(page, live_server, plan, office_use
     screenshot(page, "foundation-task")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/tasks/")
+    # The navigation is one scrolling line on a phone, not 330 px of links (issue 18).
+    header = page.locator("header.topbar").bounding_box()["height"]
+    assert header < 150, f"the header is {header}px tall on a phone"
     screenshot(page, "foundation-ledger-phone")
 
 

@@ -113,7 +113,7 @@ def test_as_of_rebuilds_status_deadline_and_progress_from_history(client, leader
 
 
 @pytest.mark.parametrize(("raw", "message"), [
-    ("2017-01-01", "不能早于整改方案印发日期"),
+    ("2017-01-01", "不能早于整改工作开始的日期(2017年7月30日,督察反馈)"),
     ("2999-01-01", "不能晚于今天"),
     ("2018-02-30", "格式不对"),
     ("yesterday", "格式不对"),
@@ -130,8 +130,28 @@ def test_bad_as_of_dates_are_refused_in_chinese_on_every_dashboard(client, leade
 
 def test_as_of_parse_accepts_the_plan_day_and_today(plan):
     assert as_of_parse("2017-12-19", plan=plan) == dt.date(2017, 12, 19)
-    with pytest.raises(AsOfError):
-        as_of_parse("2017-12-18", plan=plan)
+    # The history starts with the inspection's feedback (2017-07-30), months before the plan's
+    # issue: the trend chart starts there, so "as of" does too (issue 18 item 3).
+    assert as_of_parse("2017-12-18", plan=plan) == dt.date(2017, 12, 18)
+    assert as_of_parse("2017-07-30", plan=plan) == dt.date(2017, 7, 30)
+    with pytest.raises(AsOfError, match="2017年7月30日"):
+        as_of_parse("2017-07-29", plan=plan)
+
+
+def test_the_demo_reads_as_of_a_day_in_its_history_before_the_issue_date(client, db, evidence_storage):
+    """Issue 18 item 3: the demo's reports start weeks after the feedback, months before the
+    shifted issue date; "as of" a day in between was refused."""
+    from rectify.models import User
+    from tasks.demo import demo_load
+
+    plan, _ = demo_load(today=dt.date(2026, 12, 1))
+    leader = User.objects.get(username="leader")
+    day = plan.feedback_on + dt.timedelta(days=30)
+    assert day < plan.issued_on and plan.tasks.filter(reports__week__lte=day).exists()
+    client.force_login(leader)
+    page = client.get(reverse("tasks:ledger"), {"as_of": day.isoformat()}).content.decode()
+    assert "不能早于" not in page
+    assert f"以下为 {day.year}年{day.month}月{day.day}日 当日结束时的台账" in page
 
 
 def test_last_due_week_waits_for_the_cutoff():

@@ -7,8 +7,9 @@ import re
 import pytest
 
 from tasks.dashboards import snapshot_cache_clear
-from tasks.demo import DEMO_PASSWORD, demo_load
+from tasks.demo import demo_load
 from tests.helpers import screenshot
+from tests.test_accessibility_browser import demo_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -16,10 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_leader_reads_the_dashboards_and_drills_into_a_lagging_unit(page, live_server, browser):
     snapshot_cache_clear()
     demo_load()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "leader")
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
+    demo_login(page, live_server.url, "leader")
 
     page.goto(f"{live_server.url}/tasks/overview/")
     assert page.locator("h1").first.inner_text().startswith("调度总览")

@@ -44,3 +44,17 @@ def test_login_page_is_chinese_and_english_available(client, db):
     assert "登录整改台账" in page and "English" in page
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert 'lang="en"' in client.get(reverse("login")).content.decode()
+
+
+@pytest.mark.parametrize("role", ["office", "office_head", "supervisor", "leader", "publicity",
+                                  "accountability"])
+def test_every_ledger_wide_role_reads_every_task(client, plan, role):
+    """Issue 18 item 4: the accountability group saw an empty ledger and 404 on the task its own
+    case links to."""
+    from rectify.roles import Role
+    from tests.conftest import _user
+
+    client.force_login(_user(f"reader-{role}", Role(role)))
+    assert client.get(reverse("tasks:ledger")).context["total"] == 60
+    task = plan.tasks.order_by("-number").first()
+    assert client.get(reverse("tasks:detail", args=[task.pk])).status_code == 200

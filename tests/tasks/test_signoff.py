@@ -45,7 +45,7 @@ def test_whole_path_records_who_when_and_why(task12, taiyuan_liaison, env_liaiso
     assert task12.status == TaskStatus.PUBLIC_NOTICE
     # 7 working days after Monday 2018-03-05: Tue..Fri (4) + Mon..Wed (3) = 2018-03-14.
     assert step.notice_ends_on == dt.date(2018, 3, 14) == notice_ends_on(task12)
-    with pytest.raises(ValidationError, match="公示期至2018-03-14"):
+    with pytest.raises(ValidationError, match="公示期至2018年3月14日"):
         signoff_close(task=task12, today=dt.date(2018, 3, 14))
     assert signoff_close_due(today=dt.date(2018, 3, 14)) == []
     assert signoff_close_due(today=dt.date(2018, 3, 15)) == [task12.pk]

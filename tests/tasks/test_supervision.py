@@ -221,3 +221,58 @@ def test_the_supervision_include_renders_for_the_task_page(rf, office_user, lead
         }, request=request)
         assert "河长制落实不力&lt;挂牌&gt;" in html and "挂牌督办" in html and "办结时限" in html
         assert ("解除督办" in html) is can_lift
+
+
+# --- 暗查暗访: never announced to the unit visited (issue 18 item 5) ---------------------------
+
+
+def test_unannounced_visit_is_not_shown_to_the_unit_visited(client, office_user, coal_liaison, plan):
+    coal = coal_liaison.unit
+    task = Task.objects.filter(task_units__unit=coal).order_by("number").first()
+    on_task = supervision_issue(actor=office_user, kind=SupervisionKind.UNANNOUNCED_VISIT,
+                                title="暗访关停矿井", task=task)
+    on_unit = supervision_issue(actor=office_user, kind=SupervisionKind.UNANNOUNCED_VISIT,
+                                title="暗访厅属单位", unit=coal)
+    announced = listed(office_user, task=task)
+    assert set(supervision_for_unit(user=office_user, unit=coal)) == {on_task, on_unit, announced}
+    assert list(supervision_for_unit(user=coal_liaison, unit=coal)) == [announced]
+    assert list(supervision_for_task(user=coal_liaison, task=task)) == [announced]
+    client.force_login(coal_liaison)
+    for url in (reverse("tasks:supervision_list"), reverse("tasks:detail", args=[task.pk]),
+                reverse("tasks:unit", args=[coal.pk]), reverse("tasks:ledger")):
+        page = client.get(url).content.decode()
+        assert "暗访关停矿井" not in page and "暗访厅属单位" not in page, url
+        assert "暗查暗访</span>" not in page and "、暗查暗访" not in page, url  # no badge either
+        assert "挂牌督办" in page, url
+    # The unit itself is under no announced action: no 督办 badge on its league row.
+    league = client.get(reverse("tasks:league_units")).content.decode()
+    assert coal.name in league and "单位被督办" not in league
+    client.force_login(office_user)
+    page = client.get(reverse("tasks:detail", args=[task.pk])).content.decode()
+    assert "暗访关停矿井" in page and "暗查暗访" in page
+    assert "单位被督办" in client.get(reverse("tasks:league_units")).content.decode()
+
+
+def test_unannounced_visit_is_left_out_of_the_visited_units_dispatch_section(
+        office_user, leader, coal_liaison, plan, django_capture_on_commit_callbacks):
+    import time_machine
+    from django.core import mail
+
+    from reports import services
+    from reports.models import ReportKind
+    from tests.reports_helpers import at
+
+    task = Task.objects.filter(task_units__unit=coal_liaison.unit).order_by("number").first()
+    with time_machine.travel(at(2018, 10, 8, 10), tick=False):
+        supervision_issue(actor=office_user, kind=SupervisionKind.UNANNOUNCED_VISIT,
+                          title="暗访关停矿井", task=task)
+        supervision_issue(actor=office_user, kind=SupervisionKind.UNANNOUNCED_VISIT,
+                          title="暗访厅属单位", unit=coal_liaison.unit)
+        listed(office_user, task=task, time_limit=dt.date(2018, 11, 8))
+    with time_machine.travel(at(2018, 10, 11, 9, 0), tick=False), \
+            django_capture_on_commit_callbacks(execute=True):
+        services.report_issue(kind=ReportKind.DISPATCH)
+    bodies = {m.to[0]: m.body for m in mail.outbox}
+    assert "暗查暗访" in bodies["office@example.test"] and "暗查暗访" in bodies["leader@example.test"]
+    assert "挂牌督办" in bodies["coal@example.test"]
+    assert "暗查暗访" not in bodies["coal@example.test"] and "暗访" not in bodies["coal@example.test"]

@@ -241,7 +241,7 @@ def test_my_tasks_shows_role_light_deadline_last_report_flag_and_pending(client,
         html = client.get(reverse("tasks:mytasks")).content.decode()
         rows = re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", html, re.S)
         row12 = next(r for r in rows if f'href="/tasks/{task12.pk}/"' in r)
-        assert "牵头单位" in row12 and "审核销号申请" in row12 and "2018-03-31" in row12 and "23 天" in row12
+        assert "牵头单位" in row12 and "审核销号申请" in row12 and "3月31日" in row12 and "23 天" in row12
         assert "未报送" in row12 and "本周进展逾期未报" in row12  # 省环保厅 itself has not reported
         client.force_login(cast["taiyuan"])
         html = client.get(reverse("tasks:mytasks") + "?unreported=on").content.decode()
@@ -269,7 +269,8 @@ def test_my_tasks_query_count_does_not_grow_with_rows(client, cast, plan, django
     assert env_rows > 3 * coal_rows
     for who in ("env", "coal"):
         client.force_login(cast[who])
-        with django_assert_num_queries(6):  # session, user, groups, tasks+annotations, milestones, header unit
+        # session, user, groups, tasks+annotations, milestones, supervision actions, header unit
+        with django_assert_num_queries(7):
             assert client.get(reverse("tasks:mytasks")).status_code == 200
 
 
@@ -360,3 +361,85 @@ def test_first_report_of_the_week_by_a_colleague_is_not_silently_replaced(client
     response = client.post(reverse("tasks:report", args=[task12.pk]),
                            {"percent": 60, "text": "我的进展", "version": report.version})
     assert response.status_code == 302 and ProgressReport.objects.get().text == "我的进展"
+
+
+def test_change_history_speaks_the_readers_words_not_code_names(client, cast, task12):
+    """Issue 18 item 7: the history showed "supervision", "supervision_lifted", "进展报告 #9082"."""
+    from tasks.models import Milestone, SupervisionKind
+    from tasks.services import milestone_save
+    from tasks.supervision import supervision_issue, supervision_lift
+
+    report = task_report_progress(task=task12, unit=cast["taiyuan"].unit, author=cast["taiyuan"],
+                                  percent=30, text="已完成摸底排查")
+    action = supervision_issue(actor=cast["office"], kind=SupervisionKind.SUMMONS, title="约谈分管负责人",
+                               task=task12)
+    supervision_lift(action=action, actor=cast["office"], outcome="已约谈")
+    milestone_save(task=task12, actor=cast["office"], title="完成方案编制", due_on=dt.date(2018, 3, 1),
+                   milestone=Milestone.objects.filter(task=task12).first())
+    client.force_login(cast["office"])
+    page = client.get(reverse("tasks:detail", args=[task12.pk])).content.decode()
+    history = page[page.index('id="changes"'):]
+    cells = re.findall(r'data-label="(?:对象|字段)">([^<]*)</td>', history)
+    assert {"督办事项", "督办", "解除督办", "进展报告", "工期节点", "节点名称"} <= set(cells), cells
+    for code in ("supervision", "supervision_lifted", "percent", "title", "due_on", f"#{report.pk}",
+                 f"#{action.pk}"):
+        assert code not in cells and code not in history, code
+
+
+def test_one_day_overdue_is_singular_in_english(client, cast, task12):
+    """Issue 18: "1 days overdue"."""
+    assert task12.deadline == dt.date(2018, 3, 31)
+    with time_machine.travel(dt.datetime(2018, 4, 1, 10, tzinfo=CST), tick=False):
+        for user, url in ((cast["taiyuan"], reverse("tasks:mytasks")),
+                          (cast["taiyuan"], reverse("tasks:detail", args=[task12.pk])),
+                          (cast["office"], reverse("tasks:ledger") + "?q=" + task12.title)):
+            client.force_login(user)
+            page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+            assert re.search(r"(?<!\d)1 day overdue", page) and not re.search(r"(?<!\d)1 days", page), url
+            if url == reverse("tasks:mytasks"):
+                assert re.search(r"\b(?:[2-9]|\d\d+) days overdue", page)  # and plural for the rest
+
+
+def test_my_tasks_flags_supervision_and_says_why_a_task_was_reopened(client, cast, plan, task12):
+    """Issue 18: 我的任务 did not flag 挂牌督办, 通报 or 回头看; a reopened task said nothing of why."""
+    from tasks.models import SupervisionKind
+    from tasks.supervision import supervision_issue
+
+    office = cast["office"]
+    supervision_issue(actor=office, kind=SupervisionKind.LISTED, title="进度滞后", task=task12,
+                      requirements="限期整改", time_limit=dt.date(2099, 1, 31))
+    supervision_issue(actor=office, kind=SupervisionKind.NOTICE, title="通报批评", task=task12)
+    supervision_issue(actor=office, kind=SupervisionKind.UNANNOUNCED_VISIT, title="暗访", task=task12)
+    closed = Task.objects.filter(plan=plan, task_units__unit=cast["taiyuan"].unit).exclude(pk=task12.pk).first()
+    Task.objects.filter(pk=closed.pk).update(status=TaskStatus.CLOSED, closed_on=dt.date(2018, 6, 1))
+    supervision_issue(actor=office, kind=SupervisionKind.LOOK_BACK, title="回头看", task=closed,
+                      reopen_task=True, reopen_reason="发现散煤复烧")
+    client.force_login(cast["taiyuan"])
+    html = client.get(reverse("tasks:mytasks")).content.decode()
+    rows = {pk: row for pk, row in re.findall(r'<tr class="[^"]*">\s*<td[^>]*>\d+</td>\s*<td[^>]*><a href="/tasks/(\d+)/">(.*?)</tr>',
+                                               html, re.S)}
+    assert ">挂牌督办</span>" in rows[str(task12.pk)] and ">通报</span>" in rows[str(task12.pk)]
+    assert "暗查暗访" not in rows[str(task12.pk)]
+    assert ">回头看</span>" in rows[str(closed.pk)] and "回头看重新打开:发现散煤复烧" in rows[str(closed.pk)]
+
+
+def test_task_page_shows_the_latest_report_per_unit_and_pages_the_rest(client, cast, task12):
+    """Issue 18: the task page listed every unit's every weekly report (18,800 px)."""
+    units = [cast["taiyuan"].unit, cast["env"].unit]
+    monday = dt.date(2018, 1, 1)
+    for week in range(15):
+        for unit in units:
+            ProgressReport.objects.create(task=task12, unit=unit, week=monday + dt.timedelta(weeks=week),
+                                          percent=week, text=f"{unit.name}第{week + 1}周",
+                                          reported_at=dt.datetime(2018, 1, 3, 9, tzinfo=CST) + dt.timedelta(weeks=week))
+    client.force_login(cast["office"])
+    page = client.get(reverse("tasks:detail", args=[task12.pk])).content.decode()
+    section = page[page.index('id="reports"'):]
+    section = section[:section.index("</section>")]
+    latest, earlier = section.split("此前的报告", 1)
+    assert "太原市政府第15周" in latest and "省环保厅第15周" in latest and "第14周" not in latest
+    assert "共 28 份" in earlier and "第14周" in earlier and earlier.count("<tr>") == 20 + 1  # header + 20
+    assert "?reports=2#reports" in earlier and "第1周" not in earlier
+    second = client.get(reverse("tasks:detail", args=[task12.pk]), {"reports": 2}).content.decode()
+    assert "太原市政府第1周" in second and "省环保厅第1周" in second
+    assert client.get(reverse("tasks:detail", args=[task12.pk]), {"reports": "x"}).status_code == 200
