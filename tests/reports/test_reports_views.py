@@ -31,11 +31,6 @@ def office_head(plan):
 
 
 @pytest.fixture
-def supervisor(plan):
-    return _user("supervisor", Role.SUPERVISOR, Unit.objects.get(code="sx-zgb"))
-
-
-@pytest.fixture
 def publicity(plan):
     return example_user("publicity")
 
