@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import ngettext, pgettext
 
 from rectify.i18n import in_official_language
 from reports.models import Delivery, Reminder, ReportKind
@@ -78,11 +79,28 @@ def reminder_render(*, kind: str, context: dict[str, Any]) -> tuple[str, str, st
 def digest_render(*, day: dt.date, reminders: list[Reminder], name: str = "") -> tuple[str, str, str]:
     """(subject, text, html) of one person's reminders of the day, in the order they were logged."""
     items = [_reminder_item(r.kind, r.context) for r in reminders]
-    kinds = list(dict.fromkeys(str(item["kind_display"]) for item in items))
-    ctx = {"day": day, "items": items, "kinds": kinds, "name": name}
-    subject = render_to_string("reports/email/reminder_digest_subject.txt", ctx)
+    ctx = {"day": day, "items": items, "name": name, "summary": _digest_summary(items)}
+    if len(items) == 1:  # one reminder: its own sentence ("整改任务12“…”已超过整改时限3天,请抓紧整改")
+        subject = render_to_string("reports/email/reminder_subject.txt", items[0])
+    else:
+        subject = render_to_string("reports/email/reminder_digest_subject.txt", ctx)
     return (" ".join(subject.split()), render_to_string("reports/email/reminder_digest.txt", ctx),
             render_to_string("reports/email/reminder_digest.html", ctx))
+
+
+def _digest_summary(items: list[dict[str, Any]]) -> str:
+    """What a day's reminders come to, as a reader says it: "2项任务临近整改时限,1项任务已超过整改时限"."""
+    missing = sum(len(i["c"].get("tasks", [])) for i in items if i["kind"] == Reminder.Kind.REPORT_MISSING)
+    near = sum(1 for i in items if i["kind"].startswith("deadline"))
+    overdue = sum(1 for i in items if i["kind"].startswith("overdue"))
+    parts = []
+    if near:
+        parts.append(ngettext("%(n)d项任务临近整改时限", "%(n)d项任务临近整改时限", near) % {"n": near})
+    if overdue:
+        parts.append(ngettext("%(n)d项任务已超过整改时限", "%(n)d项任务已超过整改时限", overdue) % {"n": overdue})
+    if missing:
+        parts.append(ngettext("%(n)d项任务本周进展未报送", "%(n)d项任务本周进展未报送", missing) % {"n": missing})
+    return pgettext("between the parts of a reminder summary", ",").join(parts)
 
 
 def _message_id(delivery: Delivery) -> str:

@@ -66,7 +66,7 @@ def test_one_digest_per_person_per_day_listing_every_task(coal_tasks, django_cap
             assert task.title in part
         assert "距整改时限还有7天" in part and "距整改时限还有3天" in part
         assert "已超过整改时限8天" in part and "已超过整改时限15天" in part
-    assert liaison[0].subject == "【整改提醒】2018年10月12日 距整改时限7天、距整改时限3天、逾期·提醒联络员(共4项)"
+    assert liaison[0].subject == "【整改提醒】2018年10月12日:2项任务临近整改时限,2项任务已超过整改时限"  # a sentence (issue 18)
 
     # Escalations: the head (both tasks 7+ days overdue) and the office (15 days), one e-mail each.
     head = _mails("head-coal@example.test")
