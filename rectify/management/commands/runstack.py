@@ -59,6 +59,9 @@ class Command(BaseCommand):
                     proc.kill()
 
         signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(0)))
+        # A shell that starts `make run &` hands it SIGINT ignored, and Python then leaves it so:
+        # ask for Ctrl-C's KeyboardInterrupt explicitly, so `kill -INT` stops the stack too.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         url = f"http://{host}:{port}/"
         try:
             self._wait_for(url + "healthz?check=database", procs)  # worker and beat report in later
