@@ -60,6 +60,18 @@ def redis_url() -> str:
 
 
 @pytest.fixture
+def real_broker():
+    """Jobs sent from this test go to the broker for a real worker, as in production (the test
+    settings otherwise run them in-process)."""
+    from rectify.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
 def celery_worker_process(celery_worker_factory) -> subprocess.Popen:
     """One real `celery worker` process on Redis, sharing the test database; its log is at
     `.log_path`."""

@@ -97,14 +97,6 @@ def test_five_periods_issued_at_once_get_five_numbers_in_period_order(postgres, 
     assert issued == list(zip(weeks, range(37, 42), strict=True))
 
 
-@pytest.fixture
-def real_broker():
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = previous
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_catches_up_every_missed_week_once_in_order(
         real_broker, celery_worker_factory, redis_url, tmp_path, plan, office_user, leader):

@@ -19,7 +19,6 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
-from rectify.celery import app
 from reports import services
 from reports.models import Delivery, ReportKind
 from tests.conftest import wait_until
@@ -27,14 +26,6 @@ from tests.rectify.test_faults import PG_BIN, app_env, as_postgres, private_post
 from tests.smtp_server import SMTPServer
 
 pytestmark = pytest.mark.services
-
-
-@pytest.fixture
-def real_broker():
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = previous
 
 
 @pytest.mark.django_db(transaction=True)

@@ -15,7 +15,6 @@ from django.core.cache import cache
 from django.db import OperationalError
 from django.utils import timezone
 
-from rectify.celery import app
 from rectify.liveness import Process, background_stale, heartbeat_write
 from rectify.models import Heartbeat
 from tests.conftest import BASE_DIR, wait_until
@@ -26,13 +25,10 @@ BANNER = "后台任务未运行"
 
 
 @pytest.fixture
-def real_broker():
-    """As in production: jobs go to a worker (test settings run them in-process)."""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
+def real_broker(real_broker):
+    """The shared fixture, with the liveness cache cleared around it."""
     cache.clear()
     yield
-    app.conf.task_always_eager = previous
     cache.clear()
 
 

@@ -19,15 +19,6 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 RECIPIENTS = {"office@example.test", "leader@example.test", "coal@example.test", "taiyuan@example.test"}
 
 
-@pytest.fixture
-def real_broker():
-    """Jobs sent from this test go to Redis, not in-process (test settings run them eagerly)."""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = previous
-
-
 def _statuses() -> Counter:
     return Counter(Delivery.objects.values_list("status", flat=True))
 
