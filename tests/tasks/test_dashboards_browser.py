@@ -9,7 +9,7 @@ import pytest
 from tasks.dashboards import snapshot_cache_clear
 from tasks.demo import demo_load
 from tests.helpers import screenshot
-from tests.test_accessibility_browser import demo_login
+from tests.rectify.test_accessibility_browser import demo_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
