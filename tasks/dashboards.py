@@ -826,7 +826,8 @@ class LedgerFilterForm(forms.Form):
                 html = "".join(
                     option.replace("<option ", "<option selected ", 1) if v == value else option
                     for v, option in options)
-                control = f'<select name="{name}" id="id_{name}">{html}</select>'
+                search = (f' data-search="{escape(_("输入名称筛选单位"))}"' if name == "unit" else "")
+                control = f'<select name="{name}" id="id_{name}"{search}>{html}</select>'
             else:
                 kind = "date" if name == "as_of" else "search" if name == "q" else "text"
                 control = (f'<input type="{kind}" name="{name}" id="id_{name}" value="{escape(value)}"'
