@@ -82,3 +82,11 @@ def test_search_query_count_is_fixed_whatever_the_terms_and_reports(client, offi
                 response = client.get(reverse("tasks:ledger"), {**params, "q": q})
             assert response.status_code == 200
     assert found(office_user, "关闭退出煤矿已拆除") >= {t.number for t in tasks}  # the reports were searched
+
+
+def test_segmenting_only_widens_a_search_every_title_and_unit_still_finds_its_task(office_user, plan):
+    """Each term is a piece of the query, so text holding the whole query holds every term."""
+    for task in Task.objects.filter(plan=plan).prefetch_related("task_units__unit"):
+        assert task.number in found(office_user, task.title[:30]), task.title
+        for tu in task.task_units.all():
+            assert task.number in found(office_user, tu.unit.name), tu.unit.name
