@@ -8,6 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from rectify.search import search_terms
 from tasks.dashboards import ledger_states, snapshot_cache_clear
@@ -90,3 +93,11 @@ def test_segmenting_only_widens_a_search_every_title_and_unit_still_finds_its_ta
         assert task.number in found(office_user, task.title[:30]), task.title
         for tu in task.task_units.all():
             assert task.number in found(office_user, tu.unit.name), tu.unit.name
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("关闭退出煤矿太原市环保局的和 ,，、%_PM2.5\x00\u3000") | st.characters(), max_size=40))
+def test_every_term_is_a_piece_of_the_query(q):
+    terms = search_terms(q)
+    assert len(terms) <= 8 and len(set(terms)) == len(terms)
+    assert all(term and term in q for term in terms)
