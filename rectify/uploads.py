@@ -336,10 +336,14 @@ def media_check(fh: IO[bytes]) -> str:
     raise MediaRefused(MediaProblem.NOT_MEDIA)
 
 
-def ofd_root_is_sound(xml: bytes) -> bool:
-    """OFD.xml's root element is ofd:OFD (any prefix; GB/T 33190 names it in its namespace)."""
+def ofd_root_is_sound(xml: bytes, names: Iterable[str]) -> bool:
+    """OFD.xml's root element is ofd:OFD (any prefix; GB/T 33190 names it in its namespace) and
+    every document it names (DocBody/DocRoot) is in the package."""
     try:
         root = SafeET.fromstring(xml)
     except (SafeET.ParseError, ValueError):  # DTDs and entities raise ValueErrors
         return False
-    return root.tag.rpartition("}")[2] == "OFD"
+    if root.tag.rpartition("}")[2] != "OFD":
+        return False
+    doc_roots = [(e.text or "").strip().lstrip("/") for e in root.iter() if e.tag.rpartition("}")[2] == "DocRoot"]
+    return bool(doc_roots) and set(doc_roots) <= set(names)

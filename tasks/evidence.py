@@ -158,7 +158,7 @@ def _zip_type(upload: UploadedFile, name: str, name_ext: str) -> tuple[str, str,
     except ZipRefused as refused:
         raise ValidationError(_zip_message(refused, name)) from None
     if is_ofd:
-        if not ofd_root_is_sound(ofd_root):
+        if not ofd_root_is_sound(ofd_root, names):
             raise ValidationError(_("文件“%(name)s”不是有效的OFD文档,已拒收。") % {"name": name})
         return _OFD
     kind = ooxml_kind(names)

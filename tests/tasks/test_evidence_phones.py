@@ -67,6 +67,9 @@ def test_sniff_names_heif_and_mp4_by_their_brands():
     # OFD without OFD.xml, with one that is no OFD, with an XML bomb in it.
     ("验收.ofd", ofd_bytes(root=None), "缺少OFD.xml"),
     ("验收.ofd", ofd_bytes(root="<html/>"), "不是有效的OFD文档"),
+    ("验收.ofd", ofd_bytes(root=OFD_XML.replace("Doc_0/Document.xml", "Doc_9/Document.xml")), "不是有效的OFD文档"),
+    ("验收.ofd", ofd_bytes(root=OFD_XML.replace("<ofd:DocRoot>Doc_0/Document.xml</ofd:DocRoot>", "")),
+     "不是有效的OFD文档"),
     ("验收.ofd", ofd_bytes(root=BILLION_LAUGHS + "<ofd:OFD>&lol9;</ofd:OFD>"), "文档类型声明"),
     ("验收.ofd", zip_bytes({"a.txt": "x"}), "缺少OFD.xml"),
     ("验收.zip", ofd_bytes(), "扩展名与内容不符"),
