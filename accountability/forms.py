@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accountability.models import CaseSource, Outcome, PublicField, Rank, Stage
 from accountability.resolve import RegionResolver, UnitResolver, tasks_resolve
+from accountability.services import NewUnit
 from rectify.forms import HiddenErrorsShownForm, VersionField
 from tasks.models import Region
 from tasks.selectors import plan_current
@@ -55,7 +56,11 @@ class CaseForm(HiddenErrorsShownForm):
     region = forms.CharField(label=_("行政区"), required=False, max_length=50,
                              help_text=_("市或县名称,如“晋中市”“大同市城区”"))
     units = forms.CharField(label=_("涉及单位"), required=False, max_length=500,
-                            help_text=_("多个单位用顿号分隔"))
+                            help_text=_("多个单位用顿号分隔;输入时可从单位表中选取"))
+    add_units = forms.BooleanField(label=_("把单位表中没有的单位加入单位表"), required=False)
+    new_units_region = forms.CharField(
+        label=_("新单位所属行政区"), required=False, max_length=50,
+        help_text=_("单位名称以市县名开头的(如“太原市环保局”)可不填"))
     task_numbers = forms.CharField(label=_("关联整改任务序号"), required=False, max_length=200,
                                    help_text=_("如“12、15”;从台账发起的问题须填写且只填一个"))
     handling_authority = forms.CharField(label=_("办理机关"), required=False, max_length=120)
@@ -63,14 +68,49 @@ class CaseForm(HiddenErrorsShownForm):
     def clean_region(self):
         return RegionResolver().resolve(self.cleaned_data["region"])
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Suggestions from the unit table as one types (rectify/static/rectify/pick.js).
+        self.fields["units"].widget.attrs.update({"list": "unit-names", "data-names": "", "autocomplete": "off"})
+
     def clean_units(self):
-        return UnitResolver().resolve(self.cleaned_data["units"])
+        return UnitResolver().split(self.cleaned_data["units"])
+
+    def clean_new_units_region(self):
+        return RegionResolver().resolve(self.cleaned_data["new_units_region"])
+
+    def units_clean(self, data):
+        """Named units from the table; the others either become new units (ticked, with their
+        region) or an error that says how to add them."""
+        if "units" not in data:
+            return
+        found, unknown = data["units"]
+        data["units"], data["new_units"] = found, []
+        if not unknown:
+            return
+        names = _("、").join(unknown)
+        if not data.get("add_units"):
+            self.add_error("units", _("找不到单位:%(names)s。请从单位表中选取;确需登记表中没有的单位,请勾选"
+                                      "“把单位表中没有的单位加入单位表”。") % {"names": names})
+            return
+        regions, given = RegionResolver(), data.get("new_units_region")
+        for name in unknown:
+            region = regions.region_named_first(name) or given
+            if region is None:
+                if "new_units_region" not in self.errors:
+                    self.add_error("new_units_region", _("请填写“%(name)s”所属的行政区。") % {"name": name})
+                continue
+            if len(name) > 60:
+                self.add_error("units", _("单位名称“%(name)s…”过长(最多60个字)。") % {"name": name[:20]})
+                continue
+            data["new_units"].append(NewUnit(name=name, region=region))
 
     def clean_task_numbers(self):
         return tasks_resolve(self.cleaned_data["task_numbers"], plan=plan_current())
 
     def clean(self):
         data = super().clean()
+        self.units_clean(data)
         source, tasks = data.get("source"), data.get("task_numbers")
         if source and source != CaseSource.TRANSFERRED and tasks is not None and len(tasks) != 1:
             raise ValidationError(_("从台账发起的问题须关联且只关联一个整改任务。"))
@@ -88,7 +128,9 @@ class CaseEditForm(CaseForm):
             del self.fields[name]
 
     def clean(self):
-        return forms.Form.clean(self)
+        data = forms.Form.clean(self)
+        self.units_clean(data)
+        return data
 
 
 class StageAdvanceForm(VersionedForm):

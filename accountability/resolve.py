@@ -33,15 +33,21 @@ class UnitResolver:
             if alias.unit_id in units:
                 self.by_name.setdefault(alias.alias, units[alias.unit_id])
 
-    def resolve(self, raw: str) -> list[Unit]:
+    def split(self, raw: str) -> tuple[list[Unit], list[str]]:
+        """(the units named, the names not in the unit table), each once, in the order written."""
         found: list[Unit] = []
         unknown: list[str] = []
         for name in split_names(raw):
             unit = self.by_name.get(name)
             if unit is None:
-                unknown.append(name)
+                if name not in unknown:
+                    unknown.append(name)
             elif unit not in found:
                 found.append(unit)
+        return found, unknown
+
+    def resolve(self, raw: str) -> list[Unit]:
+        found, unknown = self.split(raw)
         if unknown:
             raise ValidationError(_("找不到单位:%(names)s") % {"names": _('、').join(unknown)})
         return found
@@ -63,6 +69,15 @@ class RegionResolver:
             if seen[r.name] == 1:
                 self.by_name[r.name] = r
         self.ambiguous = {name for name, n in seen.items() if n > 1}
+
+    def region_named_first(self, unit_name: str) -> Region | None:
+        """The region a unit's name starts with ("太原市环保局" → 太原市, "晋中市昔阳县环保局" →
+        昔阳县), the longest such name; None when it names none."""
+        best = ""
+        for name in self.by_name:
+            if len(name) > len(best) and unit_name.startswith(name) and len(unit_name) > len(name):
+                best = name
+        return self.by_name.get(best) if best else None
 
     def resolve(self, raw: str) -> Region | None:
         name = re.sub(r"\s+", "", raw or "")

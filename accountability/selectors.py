@@ -27,6 +27,7 @@ from accountability.models import (
     StageRecord,
 )
 from accountability.public import public_entry_display, public_entry_freeze
+from rectify.search import search_terms
 from tasks.models import Region
 
 
@@ -59,12 +60,14 @@ def case_list(*, user: Any, filters: CaseFilters | None = None) -> QuerySet[Case
     if filters.city:
         city = Region.objects.filter(code=filters.city, level=Region.Level.CITY).first()
         cases = cases.filter(region__path__startswith=city.path) if city else cases.none()
-    if filters.q.strip():
-        q = filters.q.strip()
+    # Each term of the query (segmented like the ledger's search: rectify/search.py) must
+    # appear in the reference, the title, the problem text, a person's name or a unit's name.
+    for term in search_terms(filters.q):
         cases = cases.filter(
-            Q(reference__icontains=q) | Q(title__icontains=q) | Q(problem_text__icontains=q)
-            | Q(persons__name__icontains=q) | Q(units__name__icontains=q)
-        ).distinct()
+            Q(reference__icontains=term) | Q(title__icontains=term) | Q(problem_text__icontains=term)
+            | Q(pk__in=AccountablePerson.objects.filter(name__icontains=term).values("case_id"))
+            | Q(pk__in=Case.units.through.objects.filter(unit__name__icontains=term).values("case_id"))
+        )
     if filters.overdue:
         cases = cases.exclude(stage=Stage.PUBLIC).filter(
             stage_entered_on__lt=stage_overdue_since(timezone.localdate())

@@ -42,7 +42,7 @@ from rectify.i18n import date_long
 from rectify.models import User
 from tasks.lights import task_days_overdue
 from tasks.models import Region, Task, TaskChange, TaskUnit, Unit
-from tasks.services import StaleEditError
+from tasks.services import StaleEditError, unit_create
 
 from .uploads import CheckedFile, document_check
 
@@ -163,13 +163,30 @@ def document_add(
 # --- Cases ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class NewUnit:
+    """A unit a case names that the unit table lacks, with the region it belongs to."""
+
+    name: str
+    region: Region
+
+
+def case_units_add(*, actor: User | None, new_units: Sequence[NewUnit]) -> list[Unit]:
+    """Add the units a case names to the unit table (recorded in the units' history); only the
+    accountability group may, and only while registering or correcting a case."""
+    _require_handler(actor)
+    return [unit_create(actor=actor, name=u.name, region=u.region) for u in new_units]
+
+
 @transaction.atomic
 def case_create(
     *, actor: User | None, reference: str, source: str, title: str, problem_text: str,
     transferred_on: dt.date, region: Region | None = None, units: Iterable[Unit] = (),
     tasks: Iterable[Task] = (), handling_authority: str = "", note: str = "",
+    new_units: Sequence[NewUnit] = (),
 ) -> Case:
-    """Register a case at 线索交办; its stage trail starts with the clue's date."""
+    """Register a case at 线索交办; its stage trail starts with the clue's date. `new_units`
+    are added to the unit table first, in the same transaction."""
     _require_handler(actor)
     reference = reference.strip()
     if not reference:
@@ -187,7 +204,7 @@ def case_create(
     )
     case.full_clean()
     case.save()
-    case.units.set(list(units))
+    case.units.set([*units, *case_units_add(actor=actor, new_units=new_units)])
     case.tasks.set(list(tasks))
     StageRecord.objects.create(
         case=case, kind=StageRecord.Kind.OPENED, stage=Stage.CLUE, on=transferred_on,
@@ -200,7 +217,7 @@ def case_create(
 def case_update(
     *, case: Case, actor: User | None, title: str, problem_text: str, region: Region | None,
     units: Iterable[Unit], tasks: Iterable[Task], handling_authority: str,
-    expected_version: int | None = None,
+    expected_version: int | None = None, new_units: Sequence[NewUnit] = (),
 ) -> Case:
     """Correct a case's description. Its reference, source and dates are its identity and
     its trail: they do not change here."""
@@ -214,7 +231,7 @@ def case_update(
     current.handling_authority = handling_authority.strip()
     current.full_clean()
     current.save(update_fields=["title", "problem_text", "region", "handling_authority", "updated_at"])
-    current.units.set(list(units))
+    current.units.set([*units, *case_units_add(actor=actor, new_units=new_units)])
     current.tasks.set(list(tasks))
     _bump(current, case)
     public_result_sources_changed(case=current)

@@ -347,6 +347,8 @@ RECTIFY_ACCOUNTABILITY_UPLOAD_MAX_MB = env_int("RECTIFY_ACCOUNTABILITY_UPLOAD_MA
 # Evidence files (佐证材料): one file at most this big; Office files (zip inside) may unpack
 # to at most RECTIFY_EVIDENCE_MAX_UNPACKED bytes, or they are refused as an archive bomb.
 RECTIFY_EVIDENCE_MAX_BYTES = env_int("RECTIFY_EVIDENCE_MAX_BYTES", 20 * 1024 * 1024)
+# Video of an on-site check (MP4) is larger than any photo or document.
+RECTIFY_EVIDENCE_MAX_VIDEO_BYTES = env_int("RECTIFY_EVIDENCE_MAX_VIDEO_BYTES", 100 * 1024 * 1024)
 RECTIFY_EVIDENCE_MAX_UNPACKED = env_int("RECTIFY_EVIDENCE_MAX_UNPACKED", 200 * 1024 * 1024)
 RECTIFY_EVIDENCE_MAX_FILES = env_int("RECTIFY_EVIDENCE_MAX_FILES", 10)
 # 销号公示: the public notice lasts this many working days (Chinese calendar) after verification.

@@ -14,6 +14,13 @@ zipfile would stop at the stated size and hand over a file that unpacks to gigab
 afterwards the real size, compressed size and CRC must match the header. XML parts may not carry
 a document type declaration: OOXML never needs one, and it is what XML bombs (billion laughs,
 external entities) are made of — refused before any XML parser sees the file.
+
+Photos and video from phones (HEIC/HEIF, MP4) are ISO base media files: a chain of boxes, the
+first an `ftyp` naming the brands. `media_check` walks the top-level boxes without reading
+their contents: they must be boxes these formats use and must tile the file exactly, so nothing
+hides after them, and the end of the file may not hold a zip directory (a file that is an MP4
+to a player and a zip to an unpacker is refused). OFD (GB/T 33190, the national e-document
+format) is a zip with `OFD.xml` at its root, checked like Office packages.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
+
+import defusedxml.ElementTree as SafeET
 
 SNIFF_BYTES = 16
 CONTENT_TYPES_PART = "[Content_Types].xml"
@@ -43,8 +52,27 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _OOXML_FOLDERS = (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx"))
 
 
+# Brands (ISO/IEC 23008-12 for HEIF; 14496-12/14 for MP4) as the ftyp box names them.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"})
+_MP4_BRANDS = frozenset({b"isom", b"iso2", b"iso3", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42",
+                         b"avc1", b"M4V ", b"MSNV", b"dash", b"mmp4"})
+# Top-level boxes of HEIF and MP4 files as phones and editors write them.
+_TOP_LEVEL_BOXES = frozenset({b"ftyp", b"meta", b"moov", b"mdat", b"free", b"skip", b"wide", b"uuid",
+                              b"moof", b"mfra", b"styp", b"sidx", b"ssix", b"prft", b"emsg", b"pdin",
+                              b"udta"})
+_MAX_BOXES = 100_000
+_ZIP_END = b"PK\x05\x06"
+OFD_ROOT_PART = "OFD.xml"
+
+
 def sniff(head: bytes) -> str | None:
-    """The type the first bytes show: jpeg, png, gif, webp, pdf, zip, ole2 — or None."""
+    """The type the first bytes show: jpeg, png, gif, webp, pdf, heif, mp4, zip, ole2 — or None."""
+    if head[4:8] == b"ftyp":
+        if head[8:12] in _HEIF_BRANDS:
+            return "heif"
+        if head[8:12] in _MP4_BRANDS:
+            return "mp4"
+        return None
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -247,3 +275,75 @@ def zip_check(fh: IO[bytes], limits: ZipLimits) -> list[str]:
     for _ in zip_unpack(fh, entries, limits):
         pass
     return [info.filename for info in entries]
+
+
+class MediaProblem(enum.StrEnum):
+    TRUNCATED = "truncated"  # a box runs past the end
+    NOT_MEDIA = "not_media"  # unknown boxes, a missing ftyp, meta or moov, brands that disagree
+    HIDDEN_ZIP = "hidden_zip"  # a zip directory at the end: a zip to any unpacker
+
+
+class MediaRefused(Exception):
+    """Why a HEIF or MP4 file was refused; each caller words it."""
+
+    def __init__(self, problem: MediaProblem) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
+def media_check(fh: IO[bytes]) -> str:
+    """"heif" or "mp4" for an ISO base media file whose top-level boxes are sound (see the
+    module's docstring); raise `MediaRefused` otherwise."""
+    fh.seek(0, 2)
+    size = fh.tell()
+    at, boxes, kinds = 0, 0, set()
+    brands: set[bytes] = set()
+    while at < size:
+        fh.seek(at)
+        header = fh.read(16)
+        if len(header) < 8:
+            raise MediaRefused(MediaProblem.TRUNCATED)
+        length, kind = struct.unpack(">I4s", header[:8])
+        if length == 1:
+            if len(header) < 16:
+                raise MediaRefused(MediaProblem.TRUNCATED)
+            length = struct.unpack(">Q", header[8:16])[0]
+        elif length == 0:
+            length = size - at  # "to the end of the file"
+        if kind not in _TOP_LEVEL_BOXES or length < 8:
+            raise MediaRefused(MediaProblem.NOT_MEDIA)
+        if at + length > size:
+            raise MediaRefused(MediaProblem.TRUNCATED)
+        if boxes == 0:
+            if kind != b"ftyp" or not 16 <= length <= 4096:
+                raise MediaRefused(MediaProblem.NOT_MEDIA)
+            fh.seek(at + 8)
+            ftyp = fh.read(length - 8)
+            brands = {ftyp[i:i + 4] for i in range(0, len(ftyp) - 3, 4) if i != 4}  # skip the minor version
+        kinds.add(kind)
+        boxes += 1
+        if boxes > _MAX_BOXES:
+            raise MediaRefused(MediaProblem.NOT_MEDIA)
+        at += length
+    fh.seek(max(0, size - (22 + 0xFFFF)))
+    if _ZIP_END in fh.read():
+        raise MediaRefused(MediaProblem.HIDDEN_ZIP)
+    fh.seek(0)
+    if brands & _HEIF_BRANDS and b"meta" in kinds:
+        return "heif"
+    if brands & _MP4_BRANDS and kinds & {b"moov", b"moof"}:
+        return "mp4"
+    raise MediaRefused(MediaProblem.NOT_MEDIA)
+
+
+def ofd_root_is_sound(xml: bytes, names: Iterable[str]) -> bool:
+    """OFD.xml's root element is ofd:OFD (any prefix; GB/T 33190 names it in its namespace) and
+    every document it names (DocBody/DocRoot) is in the package."""
+    try:
+        root = SafeET.fromstring(xml)
+    except (SafeET.ParseError, ValueError):  # DTDs and entities raise ValueErrors
+        return False
+    if root.tag.rpartition("}")[2] != "OFD":
+        return False
+    doc_roots = [(e.text or "").strip().lstrip("/") for e in root.iter() if e.tag.rpartition("}")[2] == "DocRoot"]
+    return bool(doc_roots) and set(doc_roots) <= set(names)

@@ -37,6 +37,7 @@ from rectify.calendar import last_due_week, report_week, week_expects_reports
 from rectify.calendar import reporting_start as calendar_reporting_start
 from rectify.dates import date_official
 from rectify.models import User
+from rectify.search import search_terms
 from tasks.lights import Light, task_days_overdue, task_expected_progress, task_is_lagging, task_light
 from tasks.models import (
     FINISHED_STATUSES,
@@ -842,7 +843,8 @@ class LedgerFilterForm(forms.Form):
                 html = "".join(
                     option.replace("<option ", "<option selected ", 1) if v == value else option
                     for v, option in options)
-                control = f'<select name="{name}" id="id_{name}">{html}</select>'
+                search = (f' data-search="{escape(_("输入名称筛选单位"))}"' if name == "unit" else "")
+                control = f'<select name="{name}" id="id_{name}"{search}>{html}</select>'
             else:
                 kind = "date" if name == "as_of" else "search" if name == "q" else "text"
                 control = (f'<input type="{kind}" name="{name}" id="id_{name}" value="{escape(value)}"'
@@ -931,15 +933,19 @@ def states_sort(states: list[TaskState], sort: str | None) -> list[TaskState]:
     return sorted(states, key=keys.get(sort or "number", lambda s: s.number))
 
 
-def _search_ids(*, user: User, plan: Plan, q: str) -> set[int]:
-    """Chinese full-text search: each word (split on spaces) must appear in the title, target,
-    actions or a unit's name. Parameters, never SQL built from input."""
+def _search_ids(*, user: User, plan: Plan, q: str, as_of: dt.date) -> set[int]:
+    """Chinese full-text search in one query: each term of the query (segmented, see
+    rectify/search.py, so "关闭煤矿" means "关闭" and "煤矿") must appear in the title, target,
+    actions, deadline wording, a unit's name or a progress report filed by the day shown.
+    Parameters, never SQL built from input."""
     tasks = tasks_visible_to(user).filter(plan=plan)
-    for word in q.split()[:5]:
+    reports = ProgressReport.objects.filter(task__plan=plan, reported_at__lt=_day_end(as_of))
+    for term in search_terms(q):
         tasks = tasks.filter(
-            Q(title__icontains=word) | Q(target__icontains=word) | Q(actions__icontains=word)
-            | Q(deadline_text__icontains=word)
-            | Q(pk__in=TaskUnit.objects.filter(unit__name__icontains=word).values("task_id"))
+            Q(title__icontains=term) | Q(target__icontains=term) | Q(actions__icontains=term)
+            | Q(deadline_text__icontains=term)
+            | Q(pk__in=TaskUnit.objects.filter(unit__name__icontains=term).values("task_id"))
+            | Q(pk__in=reports.filter(text__icontains=term).values("task_id"))
         )
     return set(tasks.values_list("pk", flat=True))
 
@@ -969,7 +975,7 @@ def ledger_states(*, user: User, plan: Plan, params: Mapping[str, Any]) -> Ledge
         states_filter(states=visible, filters=filters, snapshot=snapshot), filters.get("sort")))
     q = (filters.get("q") or "").strip()
     if q:
-        found = _search_ids(user=user, plan=plan, q=q)
+        found = _search_ids(user=user, plan=plan, q=q, as_of=snapshot.as_of)
         states = [s for s in states if s.id in found]
     return LedgerResult(form=form, snapshot=snapshot, states=list(states), as_of_error=as_of_error,
                         scope_token=visible.token)

@@ -405,6 +405,8 @@ class Evidence(models.Model):
         IMAGE = "IMAGE", _("图片")
         PDF = "PDF", _("PDF文档")
         OFFICE = "OFFICE", _("Office文档")
+        VIDEO = "VIDEO", _("视频")
+        OFD = "OFD", _("OFD文档")
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="evidence")
     unit = models.ForeignKey(Unit, verbose_name=_("提交单位"), on_delete=models.PROTECT, related_name="+")

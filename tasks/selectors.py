@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 
 from rectify.models import User
 from rectify.roles import Role
-from tasks.models import Plan, Task, TaskUnit
+from tasks.models import Plan, Task, TaskUnit, Unit
 
 # Roles that read every task of every unit. The accountability group reads the ledger too: its
 # cases link to tasks (issue 18).
@@ -42,3 +42,8 @@ def task_list(*, user: User, plan: Plan | None = None) -> QuerySet[Task]:
 
 def plan_current() -> Plan | None:
     return Plan.objects.order_by("-issued_on").first()
+
+
+def unit_names() -> list[str]:
+    """Every unit's short name, for the pickers that suggest units as one types (one query)."""
+    return list(Unit.objects.order_by("name").values_list("name", flat=True))

@@ -7,19 +7,21 @@ the "as of a date" dashboards can tell what the ledger said at any moment.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from rectify.admin_history import admin_changes_record
 from rectify.calendar import report_cutoff, report_week
 from rectify.i18n import date_long
-from rectify.models import User
+from rectify.models import AdminChange, User
 from tasks.evidence import (
     CheckedUpload,
     evidence_check_all,
@@ -32,11 +34,13 @@ from tasks.models import (
     Milestone,
     Plan,
     ProgressReport,
+    Region,
     Task,
     TaskChange,
     TaskStatus,
     TaskUnit,
     Unit,
+    UnitAlias,
 )
 
 
@@ -389,3 +393,30 @@ def _report_progress_locked(
                       old=current.progress, new=rolled, at=now)
         Task.objects.filter(pk=current.pk).update(progress=rolled, version=F("version") + 1)
     return report
+
+
+# --- Units ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def unit_create(*, actor: User | None, name: str, region: Region, kind: str = Unit.Kind.OTHER) -> Unit:
+    """Add a unit the plan's table lacks (a city bureau an accountability case names), recorded
+    in the units' change history (AdminChange) like an admin edit. Who may add one is the
+    caller's decision (accountability.services.case_units_add)."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError(_("请填写单位名称。"))
+    if (Unit.objects.filter(Q(name=name) | Q(full_name=name)).exists()
+            or UnitAlias.objects.filter(alias=name).exists()):
+        raise ValidationError(_("单位“%(name)s”已在单位表中。") % {"name": name})
+    unit = Unit(code=f"added-{uuid.uuid4().hex[:12]}", name=name, kind=kind, region=region)
+    try:
+        unit.full_clean()
+    except ValidationError as exc:
+        raise ValidationError(_("不能添加单位“%(name)s”:%(why)s") % {
+            "name": name[:60], "why": _("、").join(exc.messages)}) from None
+    unit.save()
+    admin_changes_record(actor=actor, obj=unit, action=AdminChange.Action.CREATED, changes=[
+        ("name", "", unit.name), ("region", "", str(region)), ("kind", "", str(unit.get_kind_display())),
+    ])
+    return unit

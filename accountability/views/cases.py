@@ -19,6 +19,7 @@ from accountability.resolve import region_label
 from accountability.selectors import CaseFilters, case_list
 from accountability.services import case_create, case_raise_from_task, case_update
 from rectify.xlsx import XLSX_MIME, workbook_bytes
+from tasks.selectors import unit_names
 
 from .common import case_page, error_text, register_login_required, require_handler
 
@@ -98,6 +99,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                         title=d["title"], problem_text=d["problem_text"],
                         transferred_on=d["transferred_on"], region=d["region"], units=d["units"],
                         tasks=d["task_numbers"], handling_authority=d["handling_authority"],
+                        new_units=d["new_units"],
                     )
                 else:
                     case = case_raise_from_task(
@@ -109,8 +111,8 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 error = error_text(exc)
             else:
                 return redirect("accountability:detail", case.pk)
-    return render(request, "accountability/case_form.html", {"form": form, "error": error},
-                  status=status)
+    return render(request, "accountability/case_form.html",
+                  {"form": form, "error": error, "unit_names": unit_names()}, status=status)
 
 
 @register_login_required("case:{pk}")
@@ -132,10 +134,11 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 case_update(case=case, actor=request.user, title=d["title"], problem_text=d["problem_text"],
                             region=d["region"], units=d["units"], tasks=d["task_numbers"],
-                            handling_authority=d["handling_authority"], expected_version=d["version"])
+                            handling_authority=d["handling_authority"], expected_version=d["version"],
+                            new_units=d["new_units"])
             except ValidationError as exc:
                 error = error_text(exc)
             else:
                 return redirect("accountability:detail", case.pk)
     return render(request, "accountability/case_form.html",
-                  {"form": form, "error": error, "case": case}, status=status)
+                  {"form": form, "error": error, "case": case, "unit_names": unit_names()}, status=status)

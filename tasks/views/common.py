@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
+from tasks.evidence import ALLOWED_EXTENSIONS
 from tasks.models import Task
 from tasks.selectors import tasks_visible_to
 
@@ -41,4 +42,7 @@ def id_or_none(raw: str | None) -> int | None:
 def evidence_limits() -> dict[str, int]:
     """What the file inputs tell the browser (the server checks again)."""
     return {"bytes": settings.RECTIFY_EVIDENCE_MAX_BYTES, "files": settings.RECTIFY_EVIDENCE_MAX_FILES,
-            "mb": settings.RECTIFY_EVIDENCE_MAX_BYTES // (1024 * 1024)}
+            "mb": settings.RECTIFY_EVIDENCE_MAX_BYTES // (1024 * 1024),
+            "video_bytes": settings.RECTIFY_EVIDENCE_MAX_VIDEO_BYTES,
+            "video_mb": settings.RECTIFY_EVIDENCE_MAX_VIDEO_BYTES // (1024 * 1024),
+            "accept": ",".join(f".{ext}" for ext in ALLOWED_EXTENSIONS)}

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from rectify.roles import Role
 from tasks import charts
-from tasks.dashboards import league_regions, league_sort, league_units
+from tasks.dashboards import LeagueRow, league_regions, league_sort, league_units
 from tasks.lights import Light
 from tasks.models import Unit
 from tasks.selectors import user_sees_whole_ledger
@@ -25,6 +28,30 @@ COLUMNS = [
     ("tasks", gettext_lazy("任务")), ("closed", gettext_lazy("已完成")), ("overdue", gettext_lazy("逾期")), ("lagging", gettext_lazy("未达序时进度")),
     ("supervised", gettext_lazy("督办中")), ("compliance", gettext_lazy("按时报送率")), ("days", gettext_lazy("平均逾期天数")),
 ]
+
+
+_BAD_NEWS = {"overdue", "lagging", "supervised", "days"}
+
+
+def league_chart(rows: list[LeagueRow], sort: str, *, top: int, title: str,
+                 href: Callable[[LeagueRow], str] = lambda r: "") -> tuple[SafeString | str, str]:
+    """The bars show the figure the table is sorted by, for its first `top` rows, under a
+    visible title naming that figure ("name" sorts show the default, 逾期); `title` is a
+    translated pattern with %(figure)s and %(n)s."""
+    key = sort.lstrip("-")
+    key = key if key in dict(COLUMNS) else "overdue"
+    label = str(dict(COLUMNS)[key])
+
+    def value(row: LeagueRow) -> float:
+        figure = {"compliance": row.compliance, "days": row.avg_days_overdue}.get(key, getattr(row, key, 0))
+        return figure or 0
+
+    shown = rows[:top]
+    if not shown:
+        return "", ""
+    title = title % {"figure": label, "n": len(shown)}
+    color = charts.LIGHT_COLORS[Light.RED] if key in _BAD_NEWS else "#0b5f8a"
+    return charts.bar_chart([charts.Item(r.name, value(r), href(r), color) for r in shown], title=title), title
 
 
 def _own_unit_only(request: HttpRequest) -> int | None:
@@ -45,14 +72,11 @@ def units(request: HttpRequest) -> HttpResponse:
     def context() -> dict[str, object]:
         rows = league_units(states=scope.states, snapshot=scope.snapshot, only_unit_id=only)
         rows, sort = league_sort(rows, request.GET.get("sort"))
-        chart = charts.bar_chart(
-            [charts.Item(r.name, r.overdue + r.lagging, reverse("tasks:unit", args=[int(r.key)]),
-                         charts.LIGHT_COLORS[Light.RED]) for r in rows[:15]],
-            title=_("逐项排名前列单位的逾期与滞后任务数"),
-        ) if rows else ""
+        chart, chart_title = league_chart(rows, sort, top=15, title=_("%(figure)s:表格前%(n)s个单位(与表格排序一致)"),
+                                          href=lambda r: reverse("tasks:unit", args=[int(r.key)]))
         return {
             "page": Paginator(rows, LEAGUE_PAGE_SIZE).get_page(request.GET.get("page")), "sort": sort,
-            "columns": COLUMNS, "chart": chart, "ledger_url": reverse("tasks:ledger"),
+            "columns": COLUMNS, "chart": chart, "chart_title": chart_title, "ledger_url": reverse("tasks:ledger"),
             "unit_url": reverse("tasks:unit", args=[0]).removesuffix("0/"),
             "announced_only": only is not None,  # a unit's own row: no 暗查暗访 badge
         }
@@ -81,13 +105,10 @@ def regions(request: HttpRequest) -> HttpResponse:
             error = _("没有这个行政区划代码,显示的是全部地区。")
             league = league_regions(states=scope.states, snapshot=scope.snapshot, region_code=None)
         rows, sort = league_sort(league.rows, request.GET.get("sort"))
-        chart = charts.bar_chart(
-            [charts.Item(r.name, r.compliance or 0, "", "#0b5f8a") for r in rows[:20]],
-            title=_("按时报送率(%)"),
-        ) if rows else ""
+        chart, chart_title = league_chart(rows, sort, top=20, title=_("%(figure)s:表格前%(n)s个地区(与表格排序一致)"))
         return {
             "ledger_url": reverse("tasks:ledger"), "league": league, "rows": rows, "sort": sort,
-            "columns": COLUMNS, "region_error": error, "chart": chart,
+            "columns": COLUMNS, "region_error": error, "chart": chart, "chart_title": chart_title,
         }
 
     return render_dashboard(request, scope, body_template="tasks/league_regions_body.html",

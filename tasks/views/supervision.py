@@ -25,7 +25,8 @@ class SupervisionForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("督办方式"), choices=SupervisionKind.choices)
     task_number = forms.IntegerField(label=gettext_lazy("任务序号"), required=False, min_value=1)
     unit = forms.ModelChoiceField(label=gettext_lazy("被督办单位"), required=False,
-                                  queryset=Unit.objects.order_by("kind", "code"))
+                                  queryset=Unit.objects.order_by("kind", "code"),
+                                  widget=forms.Select(attrs={"data-search": gettext_lazy("输入名称筛选单位")}))
     title = forms.CharField(label=gettext_lazy("事由"), max_length=200)
     requirements = forms.CharField(label=gettext_lazy("督办要求(挂牌督办必填)"), required=False,
                                    max_length=TEXT_MAX, widget=forms.Textarea(attrs={"rows": 3}))

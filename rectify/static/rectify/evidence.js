@@ -9,15 +9,17 @@
     input.insertAdjacentElement("afterend", list);
     input.addEventListener("change", function () {
       var maxBytes = parseInt(input.dataset.maxBytes, 10);
+      var maxVideoBytes = parseInt(input.dataset.maxVideoBytes || input.dataset.maxBytes, 10);
       var maxFiles = parseInt(input.dataset.maxFiles, 10);
       var problems = [];
       list.textContent = "";
       Array.prototype.forEach.call(input.files, function (file) {
         var item = document.createElement("li");
         item.textContent = file.name + " (" + Math.ceil(file.size / 1024) + " KB)";
-        if (file.size > maxBytes) {
+        var isVideo = /\.mp4$/i.test(file.name);
+        if (file.size > (isVideo ? maxVideoBytes : maxBytes)) {
           item.className = "error";
-          problems.push(input.dataset.msgTooBig.replace("%s", file.name));
+          problems.push((isVideo ? input.dataset.msgTooBigVideo : input.dataset.msgTooBig).replace("%s", file.name));
         }
         list.appendChild(item);
       });
