@@ -42,6 +42,7 @@ from tasks.models import (
     TaskStatus,
     TaskUnit,
 )
+from tasks.signoff import notice_ends_subquery
 
 logger = logging.getLogger(__name__)
 
@@ -606,28 +607,34 @@ def report_unit_section(*, kind: str, snapshot: Snapshot, unit_id: int) -> Snaps
 # --- Public disclosure -----------------------------------------------------------------------
 
 PUBLIC_STATUS = {
+    TaskStatus.PUBLIC_NOTICE: "公示中",
     TaskStatus.CLOSED: "已完成整改",
     TaskStatus.SUSTAINING: "已完成整改并长期坚持",
 }
+PUBLIC_IN_PROGRESS = "正在推进整改"
 
 
 def publication_compile(*, plan: Plan, week: dt.date) -> Snapshot:
     """What the public page may show, and nothing more: no people, contacts or report texts.
 
     Closed tasks appear as closed only once their public notice (公示) is over, i.e. when
-    the office has closed them; a task still in its notice period shows as in progress.
+    the office has closed them; a task in its notice period shows as 公示中, with the notice's
+    last day: the public may object until then (see tasks/objections.py).
     """
     tasks = list(
         Task.objects.filter(plan=plan)
+        .annotate(notice_ends=notice_ends_subquery())
         .prefetch_related(Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit")))
         .order_by("number")
     )
     rows = []
     for t in tasks:
         lead = next((tu.unit.name for tu in t.task_units.all() if tu.role == TaskUnit.Role.LEAD), "")
+        in_notice = t.status == TaskStatus.PUBLIC_NOTICE and t.notice_ends is not None
         rows.append({
             "number": t.number, "title": t.title, "lead": lead, "deadline_text": t.deadline_text,
-            "status": PUBLIC_STATUS.get(t.status, "正在推进整改"),
+            "status": PUBLIC_STATUS.get(t.status, PUBLIC_IN_PROGRESS),
+            "notice_ends_on": t.notice_ends.isoformat() if in_notice else None,
             "closed_on": t.closed_on.isoformat() if t.status == TaskStatus.CLOSED and t.closed_on else None,
         })
     closed = [r for r in rows if r["closed_on"]]
@@ -635,11 +642,17 @@ def publication_compile(*, plan: Plan, week: dt.date) -> Snapshot:
         "plan": plan.title,
         "week": week.isoformat(),
         "publish_on": publication_day(week).isoformat(),
-        "totals": {"tasks": len(rows), "finished": sum(1 for r in rows if r["status"] != "正在推进整改"),
+        "totals": {"tasks": len(rows),
+                   "finished": sum(1 for r in rows if r["status"] in FINISHED_PUBLIC_STATUSES),
+                   "in_notice": sum(1 for r in rows if r["notice_ends_on"]),
                    "closed": len(closed)},
         "tasks": rows,
+        "in_notice": [r for r in rows if r["notice_ends_on"]],
         "closed": closed,
     }
+
+
+FINISHED_PUBLIC_STATUSES = frozenset(PUBLIC_STATUS[s] for s in FINISHED_STATUSES)
 
 
 def publication_public_latest(*, today: dt.date) -> Publication | None:
