@@ -25,10 +25,11 @@ logger = logging.getLogger(__name__)
 
 @require_GET
 def public_page(request: HttpRequest) -> HttpResponse:
-    publication = publication_public_latest(today=timezone.localdate())
+    today = timezone.localdate()
+    publication = publication_public_latest(today=today)
     results = public_results()
     return render(request, "reports/public.html", {
-        "plan": plan_current(),
+        "plan": plan_current(), "today": today,
         "publication": publication, "p": publication.snapshot if publication else None,
         "notices": notices_public(),
         "accountability_results": results,
