@@ -3,10 +3,16 @@
 Screenshots go to docs/screenshots/ (desktop 1280px, and 390px phone width).
 """
 
-import pytest
+import datetime as dt
 
+import pytest
+from django.utils import timezone
+
+from rectify.calendar import report_week
+from reports import services
 from tasks.models import Objection, Task, TaskStatus
 from tasks.signoff import signoff_apply, signoff_lead_review, signoff_office_verify
+from tests.cast import example_user
 from tests.helpers import screenshot
 from tests.workspace_files import png
 
@@ -17,14 +23,21 @@ OBJECTION = "村东煤矸石堆场仍未覆盖,大风天扬尘严重,整改没�
 
 
 def test_a_member_of_the_public_lodges_an_objection_and_the_office_answers_it(
-        page, live_server, plan, taiyuan_liaison, env_liaison, office_user):
+        page, live_server, plan, taiyuan_liaison, env_liaison, office_user, tmp_path):
     task = Task.objects.get(plan=plan, number=12)
     signoff_apply(task=task, actor=taiyuan_liaison, comment="已全部完成", evidence=[png()])
     signoff_lead_review(task=task, actor=env_liaison, comment="同意")
     signoff_office_verify(task=task, actor=office_user, comment="验收合格")
 
+    # The week's publication, approved, shows it as 公示中 with its last day.
+    last_week = report_week(timezone.localdate()) - dt.timedelta(days=7)
+    publication, _ = services.publication_draft(week=last_week)
+    services.publication_approve(publication=publication, user=example_user("publicity"))
+
     # The public: no login, from the public page to the task's notice.
     page.goto(f"{live_server.url}/public/")
+    row = page.locator("article.public tr", has_text=task.title)
+    assert "公示中" in row.inner_text() and "正在推进整改" not in row.inner_text()
     notices = page.locator("#notices")
     assert notices.get_by_text(f"{task.number}. {task.title}", exact=True).is_visible()
     assert notices.get_by_text("公示至").is_visible()
@@ -62,6 +75,15 @@ def test_a_member_of_the_public_lodges_an_objection_and_the_office_answers_it(
     item = page.locator(f"#objection-{objection.pk}")
     assert item.get_by_text(OBJECTION).is_visible() and item.get_by_text("13900001111").is_visible()
     screenshot(page, "office-queue-objection")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(tmp_path / "office-queue-objection-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    page.goto(f"{live_server.url}/tasks/{task.pk}/#objections")
+    assert page.locator("#objections").get_by_text(OBJECTION).is_visible()
+    page.screenshot(path=str(tmp_path / "task-page-objection-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(tmp_path / "task-page-objection.png"), full_page=True)
+    page.goto(f"{live_server.url}/tasks/queue/")
     item.get_by_label("答复").fill("经现场复核,反映情况属实,退回整改。")
     item.get_by_role("button", name="答复:异议成立,退回整改").click()
     assert page.get_by_text("异议成立,已答复并退回整改").is_visible()
