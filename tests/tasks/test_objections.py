@@ -233,3 +233,10 @@ def test_the_queue_and_task_page_queries_do_not_grow_with_objections(client, in_
     for i in range(2, 5):
         objection_lodge(task_id=in_notice.pk, contact="13800000000", text=f"{TEXT}{i}", address=f"203.0.113.{i}")
     assert counts() == before
+
+
+def test_the_queue_says_a_task_in_notice_waits_for_its_answers(client, in_notice, office_user):
+    objection_lodge(task_id=in_notice.pk, contact="13800000000", text=TEXT, address="203.0.113.7")
+    client.force_login(office_user)
+    page = client.get(reverse("tasks:office_queue")).content.decode()
+    assert "1条异议待答复,暂不销号" in page
