@@ -240,3 +240,16 @@ def test_the_queue_says_a_task_in_notice_waits_for_its_answers(client, in_notice
     client.force_login(office_user)
     page = client.get(reverse("tasks:office_queue")).content.decode()
     assert "1条异议待答复,暂不销号" in page
+
+
+def test_the_demo_has_a_task_in_its_notice_on_the_public_page(client, settings, tmp_path):
+    import time_machine
+
+    from tasks.demo import demo_load
+
+    settings.MEDIA_ROOT = str(tmp_path / "demo-media")
+    with time_machine.travel(dt.datetime(2026, 11, 30, 10, tzinfo=dt.timezone(dt.timedelta(hours=8))), tick=False):
+        plan, _created = demo_load()
+        (task,) = plan.tasks.filter(status=TaskStatus.PUBLIC_NOTICE)
+        page = client.get(reverse("public:home")).content.decode()
+    assert f"{task.number}. {task.title}" in page and reverse("public:objection", args=[task.pk]) in page
