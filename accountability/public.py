@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from accountability.models import Case, Outcome, PublicField, PublicResult, Rank
 from accountability.resolve import region_label
 
@@ -54,5 +56,10 @@ def public_entry_display(
         ]
     if entry.get(PublicField.DECIDED_ON):
         entry[PublicField.DECIDED_ON] = dt.date.fromisoformat(entry[PublicField.DECIDED_ON])
-    entry["released"] = [(f, PublicField(f).label) for f in frozen["released"]]
+    entry["released"] = [(f, PUBLIC_LABELS.get(f, PublicField(f).label)) for f in frozen["released"]]
     return entry
+
+
+# The choice labels speak to the publicity group deciding what to release ("不含姓名" tells
+# them names stay out); the public reads plain headings instead.
+PUBLIC_LABELS = {PublicField.OUTCOMES: _("处理结果")}

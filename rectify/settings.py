@@ -355,6 +355,11 @@ RECTIFY_EVIDENCE_MAX_FILES = env_int("RECTIFY_EVIDENCE_MAX_FILES", 10)
 RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS = env_int("RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS", 7)
 if RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS < 1:
     raise ImproperlyConfigured("RECTIFY_SIGNOFF_NOTICE_WORKING_DAYS must be at least 1")
+# 公示异议: objections the public may lodge without logging in, at most this many from one
+# address per hour and per day, and on one task per day (counted in the database).
+RECTIFY_OBJECTION_PER_ADDRESS_HOUR = env_int("RECTIFY_OBJECTION_PER_ADDRESS_HOUR", 3)
+RECTIFY_OBJECTION_PER_ADDRESS_DAY = env_int("RECTIFY_OBJECTION_PER_ADDRESS_DAY", 10)
+RECTIFY_OBJECTION_PER_TASK_DAY = env_int("RECTIFY_OBJECTION_PER_TASK_DAY", 30)
 # Tasks whose public notice has ended are closed from 06:10 (see tasks/jobs.py), and again each
 # hour until midnight: a run missed while Redis was down is made up within the hour, and a run
 # that finds nothing due changes nothing.

@@ -43,6 +43,7 @@ from tasks.models import (
     TaskStatus,
     TaskUnit,
 )
+from tasks.signoff import notice_ends_subquery
 
 logger = logging.getLogger(__name__)
 
@@ -218,10 +219,15 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def supervision_actions_between(*, plan: Plan, since: dt.datetime, until: dt.datetime) -> list[dict[str, Any]]:
-    """督办 actions recorded in the window, for the dispatch: against a task of the plan, or
-    against a unit alone."""
+    """督办 actions recorded in the window (`until` excluded), or lifted on one of its days, for
+    the dispatch: against a task of the plan, or against a unit alone. An action lifted by the
+    window's last day says so (已解除), even when it was lifted the day it was issued."""
+    first_day = timezone.localdate(since)
+    last_day = timezone.localdate(until - dt.timedelta(microseconds=1))
     actions = (
-        SupervisionAction.objects.filter(created_at__gt=since, created_at__lte=until)
+        SupervisionAction.objects
+        .filter(Q(created_at__gt=since, created_at__lt=until)
+                | Q(lifted_on__gte=first_day, lifted_on__lte=last_day, created_at__lt=until))
         .filter(Q(task__plan=plan) | Q(task__isnull=True, unit__isnull=False))
         .select_related("task", "unit").order_by("created_at", "id")
     )
@@ -230,13 +236,16 @@ def supervision_actions_between(*, plan: Plan, since: dt.datetime, until: dt.dat
             "task_id": a.task_id,
             "number": a.task.number if a.task else None,
             "title": a.task.title if a.task else a.title,
+            # The action's own 事由 when the entry is named by its task; never the title twice.
+            "reason": a.title if a.task and a.title != a.task.title else "",
             "kind": a.get_kind_display(),
             "kind_code": a.kind,
             "unit_id": a.unit_id,
             "unit": a.unit.name if a.unit else "",
-            "requirements": (a.requirements or a.title)[:300],
+            "requirements": a.requirements[:300],
             "time_limit": a.time_limit.isoformat() if a.time_limit else None,
             "at": a.created_at.isoformat(),
+            "lifted_on": a.lifted_on.isoformat() if a.lifted_on and a.lifted_on <= last_day else None,
         }
         for a in actions
     ]
@@ -261,6 +270,26 @@ def accountability_progress(*, as_of: dt.date) -> dict[str, int]:
     rows[f"阶段办理超过{figures.stage_limit_days}天(件)"] = figures.overdue_total
     rows["结果已向社会公开(件)"] = figures.published_total
     return rows
+
+def _closed_at_cutoff_or_after(
+    tasks: list[Task], status_rows: list[dict[str, Any]], *, cutoff: dt.datetime, as_of: dt.datetime,
+) -> set[int]:
+    """Tasks that were closed (销号) when the week's reports fell due, or were closed between
+    then and `as_of`, or are closed now: the status at the cut-off is the `old` of the first
+    status change after it (else the current status)."""
+    closed = {t.pk for t in tasks if t.status == TaskStatus.CLOSED}
+    seen: set[int] = set()
+    for change in status_rows:
+        if change["at"] <= cutoff:
+            continue
+        if change["task_id"] not in seen:
+            seen.add(change["task_id"])
+            if change["old"] == TaskStatus.CLOSED:
+                closed.add(change["task_id"])
+        if change["at"] <= as_of and change["new"] == TaskStatus.CLOSED:
+            closed.add(change["task_id"])
+    return closed
+
 
 def dispatch_compile(*, plan: Plan, week: dt.date, as_of: dt.datetime, since: dt.datetime) -> Snapshot:
     """周调度: the ledger as of `as_of`, and what changed since `since` (the last dispatch)."""
@@ -299,12 +328,26 @@ def dispatch_compile(*, plan: Plan, week: dt.date, as_of: dt.datetime, since: dt
                 "from": rep["previous"], "to": rep["percent"], "text": rep["text"][:200],
             })
 
+    # The dispatch tells of its own week: Monday 00:00 to the next Monday (or `as_of`, if
+    # earlier). What happened after it is the next dispatch's. One query of status changes
+    # from the week's start serves sections 三 and the "who had to report" below.
+    week_start = timezone.make_aware(dt.datetime.combine(week, dt.time()))
+    window_end = min(as_of, week_start + dt.timedelta(days=7))
+    status_rows = list(
+        TaskChange.objects.filter(task__plan=plan, subject="task", field="status", at__gte=week_start)
+        .values("task_id", "old", "new", "at", "note").order_by("at", "id")
+    )
+    closed_in_week = _closed_at_cutoff_or_after(tasks, status_rows, cutoff=report_cutoff(week),
+                                                as_of=as_of)
+
     missing: dict[int, list[int]] = defaultdict(list)
     expected = 0
     expects_reports = week_expects_reports(week)
     for task in tasks:
-        if task.status == TaskStatus.CLOSED or not expects_reports:
-            continue  # a closed task no longer reports; a holiday week has no day to report on
+        if task.pk in closed_in_week or not expects_reports:
+            # A task closed at the cut-off (or since) owes no report for the week, even if a
+            # 回头看 reopened it before the dispatch; a holiday week has no day to report on.
+            continue
         for tu in task.ledger_units:
             expected += 1
             if (task.pk, tu.unit_id) not in filed:
@@ -320,11 +363,7 @@ def dispatch_compile(*, plan: Plan, week: dt.date, as_of: dt.datetime, since: dt
         key=lambda u: u["unit"],
     )
 
-    status_changes = list(
-        TaskChange.objects.filter(task__plan=plan, subject="task", field="status",
-                                  at__gt=since, at__lte=as_of)
-        .values("task_id", "old", "new", "at", "note").order_by("at", "id")
-    )
+    status_changes = [c for c in status_rows if c["at"] < window_end]
     labels = {value: str(label) for value, label in TaskStatus.choices}
     changes = [
         {"task_id": c["task_id"], "number": by_id[c["task_id"]]["number"],
@@ -334,7 +373,9 @@ def dispatch_compile(*, plan: Plan, week: dt.date, as_of: dt.datetime, since: dt
         for c in status_changes if c["task_id"] in by_id
     ]
     closed_ids = {c["task_id"] for c in status_changes if c["new"] in FINISHED_STATUSES}
-    closed_ids |= {r["id"] for r in rows if r["closed_on"] and since_day < dt.date.fromisoformat(r["closed_on"]) <= today}
+    last_day = timezone.localdate(window_end - dt.timedelta(microseconds=1))
+    closed_ids |= {r["id"] for r in rows
+                   if r["closed_on"] and week <= dt.date.fromisoformat(r["closed_on"]) <= last_day}
     closed = [_ref(by_id[i]) for i in sorted(closed_ids, key=lambda i: by_id[i]["number"])
               if by_id[i]["status"] in FINISHED_STATUSES]
     newly_overdue = [
@@ -362,7 +403,7 @@ def dispatch_compile(*, plan: Plan, week: dt.date, as_of: dt.datetime, since: dt
         "lagging": [_ref(r) for r in rows if r["lagging"] and r["overdue_days"] == 0],
         "units_missing": units_missing,
         "units_late": units_late,
-        "supervision": supervision_actions_between(plan=plan, since=since, until=as_of),
+        "supervision": supervision_actions_between(plan=plan, since=week_start, until=window_end),
         "units": units,
         "tasks": rows,
     })
@@ -578,28 +619,34 @@ def report_unit_section(*, kind: str, snapshot: Snapshot, unit_id: int) -> Snaps
 # --- Public disclosure -----------------------------------------------------------------------
 
 PUBLIC_STATUS = {
+    TaskStatus.PUBLIC_NOTICE: "公示中",
     TaskStatus.CLOSED: "已完成整改",
     TaskStatus.SUSTAINING: "已完成整改并长期坚持",
 }
+PUBLIC_IN_PROGRESS = "正在推进整改"
 
 
 def publication_compile(*, plan: Plan, week: dt.date) -> Snapshot:
     """What the public page may show, and nothing more: no people, contacts or report texts.
 
     Closed tasks appear as closed only once their public notice (公示) is over, i.e. when
-    the office has closed them; a task still in its notice period shows as in progress.
+    the office has closed them; a task in its notice period shows as 公示中, with the notice's
+    last day: the public may object until then (see tasks/objections.py).
     """
     tasks = list(
         Task.objects.filter(plan=plan)
+        .annotate(notice_ends=notice_ends_subquery())
         .prefetch_related(Prefetch("task_units", queryset=TaskUnit.objects.select_related("unit")))
         .order_by("number")
     )
     rows = []
     for t in tasks:
         lead = next((tu.unit.name for tu in t.task_units.all() if tu.role == TaskUnit.Role.LEAD), "")
+        in_notice = t.status == TaskStatus.PUBLIC_NOTICE and t.notice_ends is not None
         rows.append({
             "number": t.number, "title": t.title, "lead": lead, "deadline_text": t.deadline_text,
-            "status": PUBLIC_STATUS.get(t.status, "正在推进整改"),
+            "status": PUBLIC_STATUS.get(t.status, PUBLIC_IN_PROGRESS),
+            "notice_ends_on": t.notice_ends.isoformat() if in_notice else None,
             "closed_on": t.closed_on.isoformat() if t.status == TaskStatus.CLOSED and t.closed_on else None,
         })
     closed = [r for r in rows if r["closed_on"]]
@@ -607,11 +654,17 @@ def publication_compile(*, plan: Plan, week: dt.date) -> Snapshot:
         "plan": plan.title,
         "week": week.isoformat(),
         "publish_on": publication_day(week).isoformat(),
-        "totals": {"tasks": len(rows), "finished": sum(1 for r in rows if r["status"] != "正在推进整改"),
+        "totals": {"tasks": len(rows),
+                   "finished": sum(1 for r in rows if r["status"] in FINISHED_PUBLIC_STATUSES),
+                   "in_notice": sum(1 for r in rows if r["notice_ends_on"]),
                    "closed": len(closed)},
         "tasks": rows,
+        "in_notice": [r for r in rows if r["notice_ends_on"]],
         "closed": closed,
     }
+
+
+FINISHED_PUBLIC_STATUSES = frozenset(PUBLIC_STATUS[s] for s in FINISHED_STATUSES)
 
 
 def publication_public_latest(*, today: dt.date) -> Publication | None:

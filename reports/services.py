@@ -457,13 +457,18 @@ def _dispatch_weeks_missed(*, plan: Plan, now: dt.datetime) -> list[dt.date]:
 
 
 def _bulletin_periods_missed(*, plan: Plan, now: dt.datetime) -> list[str]:
-    """Likewise for bulletins, at most CATCH_UP_MONTHS back."""
+    """Likewise for bulletins, at most CATCH_UP_MONTHS back. With none issued yet and none due
+    (before the month's first working day), this month's: a fresh install shows one at once."""
     last = (Report.objects.filter(kind=ReportKind.BULLETIN, plan=plan).order_by("-period")
             .values_list("period", flat=True).first())
-    floor = max(calendar.catch_up_floor_period(now), calendar.bulletin_first_period(plan.issued_on))
+    first = calendar.bulletin_first_period(plan.issued_on)
+    floor = max(calendar.catch_up_floor_period(now), first)
     since = max(floor, calendar.bulletin_next_period(last)) if last else floor
     periods = calendar.bulletin_periods_due(now, since_period=since)
-    return periods if last else periods[-1:]
+    if last:
+        return periods
+    this_month = bulletin_period(timezone.localdate(now))
+    return periods[-1:] or ([this_month] if this_month >= first else [])
 
 
 def catch_up(*, now: dt.datetime | None = None) -> list[str]:

@@ -229,29 +229,34 @@ def _demo_png() -> bytes:
 def workspace_demo_seed(plan: Plan, *, today: dt.date) -> list[int]:
     """Leave work in the queues, through the real services: one sign-off application awaiting
     the lead unit (省环保厅), one awaiting the office's verification, one pending extension
-    request. Returns the task numbers used (empty if the demo users or tasks are missing)."""
+    request, and one task verified today, in its public notice (on /public/, open to the
+    public's objections). Returns the task numbers used (empty if the demo users or tasks are
+    missing)."""
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from tasks.extensions import extension_request_create
-    from tasks.signoff import signoff_apply, signoff_lead_review
+    from tasks.signoff import signoff_apply, signoff_lead_review, signoff_office_verify
 
-    users = {u.username: u for u in User.objects.filter(username__in=["liaison-taiyuan", "liaison-env"])}
-    if len(users) != 2:
+    users = {u.username: u for u in User.objects.filter(username__in=["liaison-taiyuan", "liaison-env", "office"])}
+    if len(users) != 3:
         return []
-    taiyuan, env = users["liaison-taiyuan"], users["liaison-env"]
+    taiyuan, env, office = users["liaison-taiyuan"], users["liaison-env"], users["office"]
     candidates = list(
         plan.tasks.filter(status=TaskStatus.IN_PROGRESS, task_units__unit=taiyuan.unit,
                           task_units__role=TaskUnit.Role.RESPONSIBLE)
         .filter(task_units__unit=env.unit, task_units__role=TaskUnit.Role.LEAD)
-        .exclude(deadline_class=DeadlineClass.LONG_TERM).order_by("number")[:3]
+        .exclude(deadline_class=DeadlineClass.LONG_TERM).order_by("number")[:4]
     )
-    if len(candidates) < 3:
+    if len(candidates) < 4:
         return []
-    applied, reviewed, extended = candidates
-    for task in (applied, reviewed):
+    applied, reviewed, extended, in_notice = candidates
+    for task in (applied, reviewed, in_notice):
         signoff_apply(task=task, actor=taiyuan, comment="整改任务已完成,现场照片见附件,申请销号。",
                       evidence=[SimpleUploadedFile("整改现场.png", _demo_png(), content_type="image/png")])
-    signoff_lead_review(task=reviewed, actor=env, comment="经审核,材料齐全,同意报办公室验收。")
+    for task in (reviewed, in_notice):
+        signoff_lead_review(task=task, actor=env, comment="经审核,材料齐全,同意报办公室验收。")
+    signoff_office_verify(task=in_notice, actor=office, comment="经现场核查,整改到位,同意进入销号公示。",
+                          today=today)
     proposed = max(extended.deadline or today, today) + dt.timedelta(days=90)
     extension_request_create(task=extended, actor=taiyuan, proposed_deadline=proposed,
                              reason="受冬季施工限制,部分工程需顺延至来年完成。", today=today)

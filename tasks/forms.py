@@ -98,3 +98,14 @@ class MyTasksFilterForm(forms.Form):
         self.fields["light"].choices = everything + list(Light.choices)
         self.fields["role"].choices = everything + list(TaskUnit.Role.choices)
         self.fields["status"].choices = everything + list(TaskStatus.choices)
+
+
+class ObjectionAnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("答复"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        error_messages={"required": _("答复异议须填写答复内容。"), "max_length": _("答复不能超过%(limit_value)d个字。")},
+    )
+    decision = forms.ChoiceField(
+        choices=[("dismiss", _("异议不成立")), ("uphold", _("异议成立,退回整改"))],
+        error_messages={"required": _("请选择异议是否成立。"), "invalid_choice": _("请选择异议是否成立。")},
+    )

@@ -600,3 +600,48 @@ class SupervisionAction(models.Model):
 
     def is_active_on(self, day: dt.date) -> bool:
         return self.issued_on <= day and (self.lifted_on is None or self.lifted_on > day)
+
+
+class Objection(models.Model):
+    """公示异议: what a member of the public objects to a task's sign-off during its public
+    notice (公示). Written by tasks/objections.py. The office answers each one; a task with an
+    unanswered objection is not closed, and an upheld one returns the task for rework."""
+
+    class Status(models.TextChoices):
+        OPEN = "OPEN", _("待答复")
+        DISMISSED = "DISMISSED", _("异议不成立")
+        UPHELD = "UPHELD", _("异议成立,退回整改")
+
+    task = models.ForeignKey(Task, verbose_name=_("整改任务"), on_delete=models.CASCADE, related_name="objections")
+    notice_step = models.ForeignKey(
+        SignoffStep, verbose_name=_("公示(验收环节)"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="objections",
+    )
+    contact = models.CharField(_("联系方式"), max_length=100)
+    text = models.TextField(_("异议内容"))
+    lodged_at = models.DateTimeField(_("提出时间"), db_index=True)
+    # A keyed hash of the sender's address: enough to count per address, nothing to read back.
+    client_key = models.CharField(_("来源标识"), max_length=64, db_index=True, editable=False)
+    status = models.CharField(_("办理状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    answer = models.TextField(_("答复"), blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("答复人"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("公示异议")
+        verbose_name_plural = _("公示异议")
+        ordering = ["lodged_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="OPEN") | (~Q(answer="") & Q(answered_at__isnull=False)),
+                name="objection_answered_has_answer",
+                violation_error_message=_("答复异议须填写答复内容。"),
+            ),
+        ]
+        indexes = [models.Index(fields=["task", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.get_status_display()}"

@@ -3,8 +3,11 @@
     IN_PROGRESS ──apply (a lead/responsible unit, with evidence)──▶ SIGNOFF_APPLIED
     SIGNOFF_APPLIED ──lead review (the lead unit)──▶ LEAD_REVIEWED
     LEAD_REVIEWED ──office verify (may record an on-site check)──▶ PUBLIC_NOTICE
-    PUBLIC_NOTICE ──notice period over (job or office)──▶ CLOSED, or SUSTAINING for LONG_TERM
-    any sign-off state ──return with a reason──▶ IN_PROGRESS
+    PUBLIC_NOTICE ──notice period over, every objection answered (job or office)──▶ CLOSED,
+                    or SUSTAINING for LONG_TERM
+    any sign-off state ──return with a reason (or an upheld objection)──▶ IN_PROGRESS
+
+The public may object (公示异议) during the notice: tasks/objections.py.
 
 Every transition writes a `SignoffStep` (who, when, comment) and a `TaskChange` on the status.
 A wrong role raises PermissionDenied; a step out of order raises ValidationError; a page
@@ -35,7 +38,7 @@ from tasks.evidence import (
     evidence_files_store,
     evidence_rows_create,
 )
-from tasks.models import DeadlineClass, SignoffStep, Task, TaskStatus
+from tasks.models import DeadlineClass, Objection, SignoffStep, Task, TaskStatus
 from tasks.permissions import task_unit_role, user_answers_for, user_is_lead_liaison, user_is_office
 from tasks.services import StaleEditError, _record_field_changes
 
@@ -200,19 +203,30 @@ def signoff_close(*, task: Task, today: dt.date | None = None, actor: User | Non
         raise ValidationError(
             _("公示期至%(d)s,期满后方可销号。") % {"d": date_long(ends) if ends else "?"}, code="in_notice",
         )
+    unanswered = current.objections.filter(status=Objection.Status.OPEN).count()
+    if unanswered:
+        raise ValidationError(
+            _("公示期内收到的异议尚有%(n)d条未答复:办公室逐条答复后方可销号。") % {"n": unanswered},
+            code="open_objection",
+        )
     final = TaskStatus.SUSTAINING if current.deadline_class == DeadlineClass.LONG_TERM else TaskStatus.CLOSED
     comment = _("公示期满(%(d)s)无异议") % {"d": date_long(ends)}
     return _move(task=current, actor=actor, action=Action.CLOSE, to_status=final, comment=comment, today=today)
 
 
-def tasks_notice_due(*, today: dt.date) -> list[int]:
-    latest_end = (
-        SignoffStep.objects.filter(task=OuterRef("pk"), action=Action.OFFICE_VERIFY)
+def notice_ends_subquery(task_ref: str = "pk") -> Subquery:
+    """For annotating tasks (or rows naming a task by `task_ref`): the last day of the notice
+    the task's latest verification opened."""
+    return Subquery(
+        SignoffStep.objects.filter(task=OuterRef(task_ref), action=Action.OFFICE_VERIFY)
         .order_by("-at", "-id").values("notice_ends_on")[:1]
     )
+
+
+def tasks_notice_due(*, today: dt.date) -> list[int]:
     return list(
         Task.objects.filter(status=TaskStatus.PUBLIC_NOTICE)
-        .annotate(notice_ends=Subquery(latest_end))
+        .annotate(notice_ends=notice_ends_subquery())
         .filter(notice_ends__lt=today)
         .values_list("pk", flat=True)
     )
@@ -220,17 +234,22 @@ def tasks_notice_due(*, today: dt.date) -> list[int]:
 
 def signoff_close_due(*, today: dt.date | None = None) -> list[int]:
     """Close every task whose notice has ended. Safe to run twice: each close re-checks the
-    status under a row lock, so a task closed by another run is skipped."""
+    status under a row lock, so a task closed by another run is skipped. A task with an
+    unanswered objection is left in its notice, and the log says so."""
     today = today or timezone.localdate()
-    closed = []
+    closed, held = [], []
     for pk in tasks_notice_due(today=today):
         try:
             signoff_close(task=Task(pk=pk), today=today)
-        except ValidationError:
-            continue  # returned or closed meanwhile
+        except ValidationError as exc:
+            if exc.code == "open_objection":
+                held.append(pk)  # stays 公示中 until the office has answered every objection
+            continue  # else returned or closed meanwhile
         closed.append(pk)
     if closed:
         logger.info("signoff_close_due %s: closed %s", today, closed)
+    if held:
+        logger.warning("signoff_close_due %s: left in public notice, objections unanswered: %s", today, held)
     return closed
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +20,7 @@ from tasks.models import (
     SUPERVISION_KINDS_UNANNOUNCED,
     Evidence,
     ExtensionRequest,
+    Objection,
     ProgressReport,
     SignoffStep,
     SupervisionAction,
@@ -169,7 +170,8 @@ def office_queue(*, user: User, today: dt.date | None = None) -> OfficeQueue:
         visible.filter(status__in=[TaskStatus.SIGNOFF_APPLIED, TaskStatus.LEAD_REVIEWED, TaskStatus.PUBLIC_NOTICE])
         .annotate(step_at=Subquery(latest_apply.values("at")[:1]),
                   step_comment=Subquery(latest_apply.values("comment")[:1]),
-                  notice_ends=Subquery(latest_verify.values("notice_ends_on")[:1]))
+                  notice_ends=Subquery(latest_verify.values("notice_ends_on")[:1]),
+                  open_objections=Count("objections", filter=Q(objections__status=Objection.Status.OPEN)))
         .prefetch_related(lead_units)
         .order_by("step_at", "number")
     )

@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django import template
 
 from reports.selectors import user_approves_publications, user_reads_reports, user_runs_reports
@@ -15,3 +17,12 @@ def reports_nav(context: template.Context) -> dict[str, bool]:
         "reads_reports": user_reads_reports(user),
         "edits_publications": user_approves_publications(user) or user_runs_reports(user),
     }
+
+
+@register.filter
+def isodate(value: str | None) -> dt.date | None:
+    """A date kept in a snapshot as "2026-12-10", back as a date for the `date` filter."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tasks.forms import ExtensionDecisionForm, SignoffVerifyForm
+from tasks.objections import objections_open
 from tasks.permissions import user_is_office
 from tasks.selectors import user_sees_whole_ledger
 from tasks.workspace_selectors import office_queue as office_queue_read
@@ -24,6 +25,7 @@ def office_queue(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("只有领导小组办公室和领导可以查看办公室待办。"))
     return render(request, "tasks/office_queue.html", {
         "queue": office_queue_read(user=request.user),
+        "objections": objections_open(user=request.user),
         "is_office": user_is_office(request.user),
         "verify_form": SignoffVerifyForm(),
         "extension_form": ExtensionDecisionForm(),

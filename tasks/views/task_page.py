@@ -19,7 +19,8 @@ from tasks.forms import (
     SignoffVerifyForm,
 )
 from tasks.lights import task_expected_progress, task_light
-from tasks.models import Task
+from tasks.models import SignoffStep, Task
+from tasks.objections import objections_for_task
 from tasks.permissions import task_unit_role, user_answers_for, user_is_office, user_may_report
 from tasks.signoff import notice_ends_on, signoff_next_actions
 from tasks.supervision import supervision_for_task, user_may_supervise
@@ -89,7 +90,12 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
             change.old, change.new = date_official(change.old), date_official(change.new)
         if change.field == "status":
             change.old, change.new = status_labels.get(change.old, change.old), status_labels.get(change.new, change.new)
+    # Objections come only with a notice: a task never verified has none to ask for.
+    verified = any(s.action == SignoffStep.Action.OFFICE_VERIFY for s in steps)
+    objections = list(objections_for_task(user=user, task=task)) if verified else []
     return render(request, "tasks/task_page.html", {
+        "objections": objections,
+        "objections_open": sum(1 for o in objections if o.status == o.Status.OPEN),
         "supervision_actions": supervision_for_task(user=request.user, task=task),
         "may_supervise": user_may_supervise(request.user),
         "task": task,

@@ -199,3 +199,11 @@ def test_region_is_named_with_its_city(case, acc_officer, publicity_officer):
     entry = public_results()[0]
     assert entry["region"] == "晋中市昔阳县"
     assert set(entry["units"]) == {"晋中市政府", "省环保厅"}
+
+
+def test_the_public_page_reads_plain_headings_not_the_release_choices(client, case, acc_officer, publicity_officer):
+    result = to_public(case, acc_officer, [PublicField.OUTCOMES])
+    public_result_approve(result=result, actor=publicity_officer)
+    page = client.get(reverse("public:home")).content.decode()
+    assert "<dt>处理结果</dt>" in page and "党内严重警告" in page
+    assert "不含姓名" not in page  # the publicity group's label, not the public's

@@ -311,11 +311,11 @@ def test_office_queue_lists_pending_work_in_fixed_queries(client, cast, plan, dj
     _to_reviewed(tasks[0], cast)
     _with_extension(tasks[1], cast)
     client.force_login(cast["office"])
-    with django_assert_num_queries(7):  # session, user, groups, sign-off tasks, their lead units, extensions, header unit
+    with django_assert_num_queries(8):  # session, user, groups, sign-off tasks, their lead units, extensions, open objections, header unit
         html = client.get(reverse("tasks:office_queue")).content.decode()
     assert tasks[0].title in html and tasks[1].title in html and "批准延期" in html
     _to_reviewed(tasks[2], cast)
-    with django_assert_num_queries(7):  # session, user, groups, sign-off tasks, their lead units, extensions, header unit
+    with django_assert_num_queries(8):  # session, user, groups, sign-off tasks, their lead units, extensions, open objections, header unit
         html = client.get(reverse("tasks:office_queue")).content.decode()
     assert tasks[2].title in html
     client.force_login(cast["leader"])
