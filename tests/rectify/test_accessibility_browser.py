@@ -14,7 +14,7 @@ from axe_playwright_python.sync_playwright import Axe
 from accountability.models import Case
 from tasks.dashboards import snapshot_cache_clear
 from tasks.demo import DEMO_PASSWORD, demo_load
-from tasks.models import Task, Unit
+from tasks.models import Task, TaskStatus, Unit
 from tests.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -48,7 +48,7 @@ ROLE_PAGES = {
     "accountability": ["/accountability/", "/accountability/{case}/", "/accountability/new/",
                        "/accountability/figures/", "/accountability/log/", "/tasks/", "/tasks/{task}/"],
     "publicity": ["/accountability/publication/", "/reports/publications/", "/tasks/"],
-    None: ["/accounts/login/", "/public/"],
+    None: ["/accounts/login/", "/public/", "/public/notices/{notice}/"],
 }
 
 
@@ -75,7 +75,9 @@ def test_every_main_page_of_every_role_passes_axe(browser, live_server):
     # A task of 太原市政府, so that its liaison may open it and report on it too.
     task = Task.objects.filter(task_units__unit__name="太原市政府").order_by("number").first()
     ids = {"task": task.pk, "unit": Unit.objects.get(name="太原市政府").pk,
-           "case": Case.objects.order_by("pk").first().pk}
+           "case": Case.objects.order_by("pk").first().pk,
+           # the objection form of the task the demo leaves in its public notice (销号公示)
+           "notice": Task.objects.get(status=TaskStatus.PUBLIC_NOTICE).pk}
     axe = Axe()
     problems: dict[str, list[str]] = {}
     for username, paths in ROLE_PAGES.items():
