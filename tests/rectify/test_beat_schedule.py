@@ -22,6 +22,7 @@ def test_every_scheduled_job_can_be_sent_as_beat_sends_it(settings):
     """Beat applies the task's own options: limits that contradict the defaults must fail here,
     not at 09:00 in production."""
     failures = []
+    app.loader.import_default_modules()  # every app's jobs.py, whatever ran before in this process
     eager, app.conf.task_always_eager = app.conf.task_always_eager, False
     try:
         with mock.patch("kombu.Producer.publish"):
