@@ -12,6 +12,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -114,6 +115,15 @@ def _target_percent(fate: str, week: dt.date, start: dt.date, end: dt.date, rng:
 
 
 @transaction.atomic
+def _long_overdue_example(plan: Plan, today: dt.date) -> int | None:
+    """The task the demo leaves open long past its deadline, so that escalation to the unit heads
+    and the office really fires in `make run`: the earliest due past the office's threshold."""
+    limit = today - dt.timedelta(days=settings.RECTIFY_ESCALATE_OFFICE_AFTER_DAYS)
+    task = (plan.tasks.filter(deadline__lte=limit).exclude(deadline_class=DeadlineClass.LONG_TERM)
+            .order_by("deadline", "number").first())
+    return task.pk if task else None
+
+
 def history_simulate(plan: Plan, *, today: dt.date, seed: int = 2017) -> int:
     """Weekly reports from two weeks after the feedback up to today; returns reports made."""
     office = User.objects.filter(username="office").first()
@@ -123,9 +133,12 @@ def history_simulate(plan: Plan, *, today: dt.date, seed: int = 2017) -> int:
     reports: list[ProgressReport] = []
     changes: list[TaskChange] = []
     tasks = plan.tasks.prefetch_related("task_units__unit", "milestones")
+    long_overdue = _long_overdue_example(plan, today)
     for task in tasks:
         rng = random.Random(f"{seed}-{task.number}")
         fate = _fate(rng, task, today)
+        if task.pk == long_overdue:
+            fate = "overdue"
         end = task.deadline or (first_week + dt.timedelta(days=540))
         if fate == "closed":
             closed_on = min(today - dt.timedelta(days=3), end - dt.timedelta(days=rng.randint(0, 20)))
