@@ -146,9 +146,15 @@ def file_names(extension: str) -> st.SearchStrategy[str]:
     )
 
 
+def _sendable_name(name: str) -> str:
+    """A name with nothing after its last "/" (or just "." or "..") never reaches a view: Django's
+    multipart parser drops such a part, and SimpleUploadedFile refuses to be built with it."""
+    return name if os.path.basename(name) not in ("", ".", "..") else "x"
+
+
 def uploads(content: bytes, extension: str, max_size: int = 2) -> st.SearchStrategy[list[SimpleUploadedFile]]:
     return st.lists(file_names(extension), max_size=max_size).map(
-        lambda names: [SimpleUploadedFile(n or "x", content, content_type="application/octet-stream")
+        lambda names: [SimpleUploadedFile(_sendable_name(n), content, content_type="application/octet-stream")
                        for n in names])
 
 
